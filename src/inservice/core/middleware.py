@@ -1,0 +1,45 @@
+"""Keeps the current request's actor and client address where services can find them.
+
+Services record audit events without being handed the request, so the client address and
+user agent travel in a context variable set here.
+"""
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    ip: str | None = None
+    user_agent: str = ""
+
+
+_current: ContextVar[RequestInfo] = ContextVar("inservice_request", default=RequestInfo())
+
+
+def current_request_info() -> RequestInfo:
+    return _current.get()
+
+
+def client_ip(request) -> str | None:
+    # Same source of truth as django-axes, so audit and lock-out agree on the address.
+    from axes.helpers import get_client_ip_address
+
+    return get_client_ip_address(request)
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _current.set(
+            RequestInfo(
+                ip=client_ip(request),
+                user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+            )
+        )
+        try:
+            return self.get_response(request)
+        finally:
+            _current.reset(token)

@@ -1,0 +1,50 @@
+"""Mail goes out through the outbox and the job queue, rendered in the recipient's language."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.template import TemplateDoesNotExist
+from django.utils import translation
+
+from .models import OutboundEmail
+
+
+def queue_mail(*, to: str, template: str, context: dict | None = None, language: str | None = None):
+    """Render `notifications/mail/<template>.{subject,txt,html}` and queue it.
+
+    Delivery happens after the surrounding transaction commits, so a rolled-back change
+    never sends mail.
+    """
+    language = language or settings.LANGUAGE_CODE
+    ctx = {"SITE_URL": settings.SITE_URL, **(context or {})}
+    with translation.override(language):
+        subject = render_to_string(f"notifications/mail/{template}.subject", ctx)
+        subject = " ".join(subject.split())
+        body_text = render_to_string(f"notifications/mail/{template}.txt", ctx)
+        try:
+            body_html = render_to_string(f"notifications/mail/{template}.html", ctx)
+        except TemplateDoesNotExist:
+            body_html = ""
+    email = OutboundEmail.objects.create(
+        to=to,
+        subject=subject[:250],
+        body_text=body_text,
+        body_html=body_html,
+        template=template,
+        language=language,
+    )
+    from .tasks import deliver_email
+
+    transaction.on_commit(lambda: deliver_email(email.pk))
+    return email
+
+
+def mail_user(user, template: str, context: dict | None = None):
+    return queue_mail(
+        to=user.email,
+        template=template,
+        context={"user": user, **(context or {})},
+        language=getattr(user, "language", None),
+    )

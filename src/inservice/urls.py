@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from inservice.core import views as core_views
+from inservice.core.access import public
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("i18n/setlang/", public(set_language), name="set_language"),
+    path("accounts/", include("inservice.accounts.urls")),
+    path("units/", include("inservice.organizations.urls")),
+    path("catalog/", include("inservice.catalog.urls")),
+    path("captcha/", include("captcha.urls")),
+    path("admin/", admin.site.urls),
+]

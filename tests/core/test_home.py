@@ -1,0 +1,14 @@
+def test_home_page_is_zh_hant_with_entry_points(client, db):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'lang="zh-Hant-TW"' in html
+    for text in ["教師登入", "業務登入", "帳號申請", "忘記密碼", "最新消息"]:
+        assert text in html
+    assert 'role="search"' in html
+
+
+def test_home_page_switches_to_english(client, db):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    response = client.get("/")
+    assert 'lang="en"' in response.content.decode()
