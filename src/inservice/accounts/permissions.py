@@ -23,7 +23,7 @@ class Function(StrEnum):
     TEACHER_DATA_ENTRY = "teacher_data_entry"  # 教師資料登錄
     EDIT_UNIT_CONTACT = "edit_unit_contact"  # 修改本單位通訊資料
     EDIT_PROFILE = "edit_profile"  # 修改個人基本資料
-    CHANGE_PASSWORD = "change_password"  # 變更登入密碼
+    CHANGE_PASSWORD = "change_password"  # noqa: S105  變更登入密碼
     STATS_NATIONAL = "stats_national"  # 統計圖表(全國)
     STATS_COUNTY = "stats_county"  # 統計圖表(縣市)
     STATS_OWN_SCHOOL = "stats_own_school"  # 統計圖表(本校)

@@ -38,7 +38,7 @@ def authenticated(view):
 
 
 def teacher(view=None, *, needs_unit=False):
-    """Teacher accounts. `needs_unit`: refused while the teacher has no serving unit (無服務學校)."""
+    """Teacher accounts; `needs_unit` refuses teachers without a serving unit (無服務學校)."""
 
     def decorate(v):
         def check(user):

@@ -14,11 +14,12 @@ class RequestInfo:
     user_agent: str = ""
 
 
-_current: ContextVar[RequestInfo] = ContextVar("inservice_request", default=RequestInfo())
+_EMPTY = RequestInfo()
+_current: ContextVar[RequestInfo | None] = ContextVar("inservice_request", default=None)
 
 
 def current_request_info() -> RequestInfo:
-    return _current.get()
+    return _current.get() or _EMPTY
 
 
 def client_ip(request) -> str | None:

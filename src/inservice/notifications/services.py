@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
 from django.utils import translation
 
 from .models import OutboundEmail
