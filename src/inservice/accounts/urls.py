@@ -1,12 +1,5 @@
-from django.urls import path
-
-from . import views
+"""Account URLs, assembled from three areas: sign-in (auth), staff accounts, teachers."""
+from . import urls_auth, urls_staff, urls_teacher
 
 app_name = "accounts"
-urlpatterns = [
-    path("login/", views.login_view, name="login"),
-    path("logout/", views.logout_view, name="logout"),
-    path("signup/", views.signup, name="signup"),
-    path("home/", views.account_home, name="home"),
-    path("password/reset/", views.password_reset, name="password_reset"),
-]
+urlpatterns = urls_auth.urlpatterns + urls_staff.urlpatterns + urls_teacher.urlpatterns

@@ -1,5 +1,4 @@
-"""Placeholder views; the account issues replace them."""
-
+"""Placeholder views; the sign-in work replaces them."""
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
 
@@ -7,11 +6,6 @@ from inservice.core.access import authenticated, public
 
 login_view = public(auth_views.LoginView.as_view(template_name="accounts/login.html"))
 logout_view = public(auth_views.LogoutView.as_view())
-
-
-@public
-def signup(request):
-    return HttpResponse("signup")
 
 
 @authenticated
