@@ -1,4 +1,5 @@
 """Account URLs, assembled from three areas: sign-in (auth), staff accounts, teachers."""
+
 from . import urls_auth, urls_staff, urls_teacher
 
 app_name = "accounts"

@@ -1,4 +1,5 @@
 """Placeholder views; the sign-in work replaces them."""
+
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
 

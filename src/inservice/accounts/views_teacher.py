@@ -1,4 +1,5 @@
 """Placeholder; the teacher work replaces it."""
+
 from django.http import HttpResponse
 
 from inservice.core.access import public
