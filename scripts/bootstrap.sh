@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 need_apt=()
 python3 -c "import venv, ensurepip" 2>/dev/null || need_apt+=(python3-venv)
 command -v msgfmt >/dev/null || need_apt+=(gettext)
-if [ "${INSERVICE_NEED_POSTGRES:-0}" = 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-  need_apt+=(postgresql)
+if [ "${INSERVICE_FOR_TESTS:-0}" = 1 ]; then
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+  [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+  [ -d /usr/share/fonts/opentype/noto ] || need_apt+=(fonts-noto-cjk)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -3,7 +3,7 @@
 # whole suite against it, stops the cluster, and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-INSERVICE_NEED_POSTGRES=1 scripts/bootstrap.sh || exit 1
+INSERVICE_FOR_TESTS=1 scripts/bootstrap.sh || exit 1
 
 scripts/pgcluster.sh start || exit 1
 trap 'scripts/pgcluster.sh stop' EXIT

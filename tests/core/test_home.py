@@ -12,3 +12,9 @@ def test_home_page_switches_to_english(client, db):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     response = client.get("/")
     assert 'lang="en"' in response.content.decode()
+
+
+def test_browser_language_does_not_override_zh_hant_default(client, db):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert 'lang="zh-Hant-TW"' in response.content.decode()
+    assert response["Content-Language"] == "zh-hant"

@@ -7,6 +7,10 @@ user agent travel in a context variable set here.
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+
 
 @dataclass(frozen=True)
 class RequestInfo:
@@ -44,3 +48,26 @@ class RequestContextMiddleware:
             return self.get_response(request)
         finally:
             _current.reset(token)
+
+
+class SiteLanguageMiddleware:
+    """Traditional Chinese unless the visitor chose another language with the switch.
+
+    Browser Accept-Language headers are ignored on purpose: a national service answers in
+    zh-Hant by default, and the language switch (a cookie) is the only way to change it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        supported = {code for code, _name in settings.LANGUAGES}
+        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if language not in supported:
+            language = settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        patch_vary_headers(response, ("Cookie",))
+        return response
