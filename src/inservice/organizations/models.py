@@ -94,6 +94,14 @@ class Unit(models.Model):
         verbose_name_plural = _("單位")
         ordering = ["code"]
         indexes = [models.Index(fields=["county", "kind"])]
+        constraints = [
+            # 第11條 七: "the county's education bureau" must be one unit per county.
+            models.UniqueConstraint(
+                fields=["county"],
+                condition=Q(kind="county_bureau"),
+                name="one_education_bureau_per_county",
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -141,11 +149,18 @@ class Supervision(models.Model):
         verbose_name = _("主管機關歷程")
         verbose_name_plural = _("主管機關歷程")
         ordering = ["unit", "valid_from"]
+        indexes = [models.Index(fields=["authority", "valid_from"])]
         constraints = [
             models.CheckConstraint(
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
                 name="supervision_dates_ordered",
-            )
+            ),
+            # At most one open-ended row per unit; overlaps are refused by the service.
+            models.UniqueConstraint(
+                fields=["unit"],
+                condition=Q(valid_to__isnull=True),
+                name="one_open_supervision_per_unit",
+            ),
         ]
 
     def __str__(self):
