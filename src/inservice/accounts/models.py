@@ -132,6 +132,9 @@ class Teacher(models.Model):
         related_name="former_teachers",
     )
     left_at = models.DateTimeField(_("轉出時間"), null=True, blank=True)
+    # Consent to the personal-data notice (附件十), given by the teacher at sign-up.
+    privacy_consent_at = models.DateTimeField(_("個資同意時間"), null=True, blank=True)
+    privacy_consent_version = models.CharField(_("個資同意書版本"), max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
