@@ -97,3 +97,20 @@ class StaffFactory(DjangoModelFactory):
     unit = factory.SubFactory(UnitFactory)
     role = StaffRole.CHIEF
     status = StaffStatus.ACTIVE
+
+
+# --------------------------------------------------------------------------------------------
+# Staff accounts (added by the staff-accounts work; the factories above are unchanged).
+
+
+def make_staff(unit, role=StaffRole.CHIEF, status=StaffStatus.ACTIVE, **user_fields):
+    """A staff account of `unit` in the given role and status (the login follows the status:
+    deactivated and rejected accounts cannot log in)."""
+    closed = (StaffStatus.DEACTIVATED, StaffStatus.REJECTED)
+    user_fields.setdefault("is_active", status not in closed)
+    return StaffFactory(
+        unit=unit,
+        role=role,
+        status=status,
+        **{f"user__{k}": v for k, v in user_fields.items()},
+    )

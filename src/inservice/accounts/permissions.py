@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.utils.translation import gettext_lazy as _
+
 from inservice.organizations.models import UnitKind
 
 
@@ -120,6 +122,62 @@ ROLE_RULES: dict[Function, frozenset[str]] = {
 }
 
 
+# The names of 附件一 肆, grouped as its rows are, for menus and documentation.
+FUNCTION_LABELS: dict[Function, str] = {
+    Function.COURSE_REGISTER: _("研習課程登錄"),
+    Function.COURSE_MANAGE: _("研習資料管理上傳"),
+    Function.COURSE_REVIEW: _("研習課程資料確認"),
+    Function.AUTOREVIEW_SETTINGS: _("自動審核功能設定"),
+    Function.AUTOREVIEW_BROWSE: _("自動審核瀏覽"),
+    Function.OWN_COURSE_LIST: _("本單位研習課程瀏覽"),
+    Function.OWN_STAFF_ACCOUNTS: _("本單位帳號管理"),
+    Function.SUBORDINATE_ACCOUNTS: _("轄下單位帳號管理"),
+    Function.OWN_TEACHER_ACCOUNTS: _("本單位教師帳號管理"),
+    Function.TEACHER_DATA_ENTRY: _("教師資料登錄"),
+    Function.EDIT_UNIT_CONTACT: _("修改本單位通訊資料"),
+    Function.EDIT_PROFILE: _("修改個人基本資料"),
+    Function.CHANGE_PASSWORD: _("變更登入密碼"),
+    Function.STATS_NATIONAL: _("統計圖表(全國)"),
+    Function.STATS_COUNTY: _("統計圖表(縣市)"),
+    Function.STATS_OWN_SCHOOL: _("統計圖表(本校)"),
+    Function.STATS_SUBJECT_CENTERS: _("學科中心統計圖表"),
+}
+
+FUNCTION_GROUPS: list[tuple[str, list[Function]]] = [
+    (
+        _("研習課程"),
+        [
+            Function.COURSE_REGISTER,
+            Function.COURSE_MANAGE,
+            Function.COURSE_REVIEW,
+            Function.AUTOREVIEW_SETTINGS,
+            Function.AUTOREVIEW_BROWSE,
+            Function.OWN_COURSE_LIST,
+        ],
+    ),
+    (
+        _("帳號管理"),
+        [
+            Function.OWN_STAFF_ACCOUNTS,
+            Function.SUBORDINATE_ACCOUNTS,
+            Function.OWN_TEACHER_ACCOUNTS,
+            Function.TEACHER_DATA_ENTRY,
+        ],
+    ),
+    (_("機關資料"), [Function.EDIT_UNIT_CONTACT]),
+    (_("個人資料"), [Function.EDIT_PROFILE, Function.CHANGE_PASSWORD]),
+    (
+        _("統計圖表"),
+        [
+            Function.STATS_NATIONAL,
+            Function.STATS_COUNTY,
+            Function.STATS_OWN_SCHOOL,
+            Function.STATS_SUBJECT_CENTERS,
+        ],
+    ),
+]
+
+
 def column_for(kind: str) -> Column:
     return KIND_COLUMN[kind]
 
@@ -133,15 +191,48 @@ def role_allows(role: str, function: Function) -> bool:
     return allowed is None or role in allowed
 
 
+def usable_staff(user):
+    """The user's StaffProfile when it is approved and the login is enabled, else None."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if user.kind != "staff":
+        return None
+    staff = getattr(user, "staff", None)
+    if staff is None or not staff.is_usable:
+        return None
+    return staff
+
+
 def can(user, function: Function) -> bool:
     """May this user use `function` for their own unit?
 
     Object checks (is this course/teacher/unit within the user's reach?) are the caller's
     next step, through the scoping helpers of each app.
     """
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    staff = getattr(user, "staff", None) if user.kind == "staff" else None
-    if staff is None or not staff.is_usable:
+    staff = usable_staff(user)
+    if staff is None:
         return False
     return unit_allows(staff.unit.kind, function) and role_allows(staff.role, function)
+
+
+def allowed_functions(user) -> list[Function]:
+    """Every function `can()` allows this user, in the order of 附件一 肆."""
+    return [f for _label, group in FUNCTION_GROUPS for f in group if can(user, f)]
+
+
+def users_who_can(function: Function, unit):
+    """Users of `unit` for whom `can(user, function)` is true, as one query.
+
+    The same rule as `can()`, written as a filter (tests check the two agree).
+    """
+    from inservice.accounts.models import StaffStatus, User
+
+    if not unit_allows(unit.kind, function):
+        return User.objects.none()
+    qs = User.objects.filter(
+        kind="staff", is_active=True, staff__unit=unit, staff__status=StaffStatus.ACTIVE
+    )
+    allowed_roles = ROLE_RULES.get(function)
+    if allowed_roles is not None:
+        qs = qs.filter(staff__role__in=allowed_roles)
+    return qs
