@@ -110,6 +110,11 @@ class Code(Validity):
     def __str__(self):
         return f"{self.code} {self.name}"
 
+    def save(self, *args, **kwargs):
+        if not self.sort_key:
+            self.sort_key = code_sort_key(self.code)
+        super().save(*args, **kwargs)
+
 
 class TeacherStage(models.TextChoices):
     """The four tables of 附件五, one per teacher stage."""
@@ -157,6 +162,11 @@ class TopicNode(Validity):
 
     def __str__(self):
         return f"{self.get_stage_display()} {self.code} {self.name}"
+
+    def save(self, *args, **kwargs):
+        if not self.sort_key:
+            self.sort_key = code_sort_key(self.code)
+        super().save(*args, **kwargs)
 
 
 class AttributeTag(Validity):
