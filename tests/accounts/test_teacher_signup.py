@@ -286,7 +286,21 @@ def test_logged_in_user_is_sent_home(client):
     assert response.status_code == 302
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_race_with_a_parallel_sign_up_of_the_same_person(client):
+    """The other request's row is not yet committed when we look: the unique digest refuses our
+    insert, and the form says the person already has a login."""
+    from tests.accounts.test_teacher_unit import UncommittedTeacher
+
+    unit = UnitFactory()
+    with UncommittedTeacher("A123456789"):
+        response = client.post(URL, form_data(unit))
+    assert errors_of(response, "id_number") == [str(services.ALREADY_HAS_LOGIN)]
+    assert not User.objects.exists()
+    assert Teacher.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_parallel_sign_ups_with_the_same_id_make_one_person():
     unit = UnitFactory()
     barrier = threading.Barrier(2)

@@ -58,7 +58,7 @@ class TeacherSignUpForm(forms.Form):
     id_number = IdNumberField()
     unit_code = forms.CharField(
         label=_("服務單位代碼"),
-        max_length=20,
+        max_length=200,
         required=False,
         help_text=_("輸入學校名稱或代碼搜尋後選擇；亦可於「單位查詢」查到學校代碼。"),
         widget=forms.TextInput(attrs={"autocomplete": "off", "list": "unit-options"}),

@@ -14,6 +14,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from inservice.core.access import public, staff_function, teacher
@@ -50,6 +52,7 @@ def privacy_notice(request):
 
 
 @public
+@sensitive_post_parameters("id_number", "password1", "password2")
 @require_http_methods(["GET", "POST"])
 def signup_teacher(request):
     if request.user.is_authenticated:
@@ -133,6 +136,7 @@ def verify_email(request, token):
 
 
 @teacher
+@never_cache
 def teacher_home(request):
     person = request.user.teacher
     return render(
@@ -186,6 +190,7 @@ def profile(request):
 
 
 @teacher
+@never_cache
 @require_http_methods(["GET", "POST"])
 def export(request):
     """Download everything held about me (JSON or xlsx). POST only, nothing personal in the URL."""
@@ -285,6 +290,7 @@ def unit_teacher_list(request):
 
 
 @staff_function(Function.TEACHER_DATA_ENTRY)
+@sensitive_post_parameters("id_number", "birth_date")
 @require_http_methods(["GET", "POST"])
 def unit_teacher_new(request):
     form = forms.TeacherEntryForm(request.POST or None)
@@ -322,6 +328,8 @@ def _unit_teacher_or_404(request, pk, view=False):
 
 
 @staff_function(Function.OWN_TEACHER_ACCOUNTS)
+@never_cache
+@require_http_methods(["GET"])
 def unit_teacher_detail(request, pk):
     person = _unit_teacher_or_404(request, pk, view=True)
     return render(
@@ -336,6 +344,8 @@ def unit_teacher_detail(request, pk):
 
 
 @staff_function(Function.TEACHER_DATA_ENTRY)
+@never_cache
+@sensitive_post_parameters("birth_date")
 @require_http_methods(["GET", "POST"])
 def unit_teacher_edit(request, pk):
     person = _unit_teacher_or_404(request, pk)
