@@ -105,6 +105,9 @@ def test_email_change_unverifies_and_tells_the_old_address(client, user):
     assert notice.to == "t40@mail.example"
     assert "n****@mail.example" in notice.body_text
     assert "new40@mail.example" not in notice.body_text
+    # a teacher's new address gets a fresh verification link
+    verify = OutboundEmail.objects.get(template="teacher_verify_email")
+    assert verify.to == "new40@mail.example"
 
 
 def test_unchanged_profile_writes_no_audit(client, user):

@@ -363,6 +363,10 @@ def update_profile(
             context={"user": user, "new_email_masked": mask_email(email)},
             language=user.language,
         )
+    if email_changed and user.is_teacher:
+        from inservice.accounts.services.teachers import send_verification_mail
+
+        send_verification_mail(user)  # the new address must be confirmed like at sign-up
     return user
 
 
