@@ -18,3 +18,9 @@ def test_browser_language_does_not_override_zh_hant_default(client, db):
     response = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert 'lang="zh-Hant-TW"' in response.content.decode()
     assert response["Content-Language"] == "zh-hant"
+
+
+def test_search_box_leads_to_the_course_search_page(client, db):
+    response = client.get("/courses/", {"q": "數學"})
+    assert response.status_code == 200
+    assert 'value="數學"' in response.content.decode()
