@@ -404,6 +404,8 @@ def _username_taken(username):
 
 def _reapply(user, *, password, unit, role, real_name, email, phone, job_title):
     profile = StaffProfile.objects.select_for_update().filter(user=user).first()
+    if profile is not None:
+        profile.user = user  # one instance, so what we return shows the updates
     reopenable = profile is not None and profile.status in (
         StaffStatus.REJECTED,
         StaffStatus.DEACTIVATED,
