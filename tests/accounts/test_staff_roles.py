@@ -230,3 +230,14 @@ def test_the_chief_does_not_manage_a_former_chief(people, school):
         service.reactivate(actor=people["chief"].user, profile=former)
     assert "所屬教育行政主管機關" in str(exc.value.message)
     assert service.can_manage(people["bureau_chief"].user, former)
+
+
+def test_database_refuses_a_second_active_chief(db):
+    from django.db import IntegrityError, transaction
+
+    from inservice.accounts.models import StaffRole
+    from tests.factories import StaffFactory
+
+    first = StaffFactory(role=StaffRole.CHIEF)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StaffFactory(role=StaffRole.CHIEF, unit=first.unit)

@@ -193,6 +193,14 @@ class StaffProfile(models.Model):
         verbose_name = _("業務帳號")
         verbose_name_plural = _("業務帳號")
         indexes = [models.Index(fields=["unit", "status", "role"])]
+        constraints = [
+            # The services lock the unit row; this is the database's guarantee as well.
+            models.UniqueConstraint(
+                fields=["unit"],
+                condition=models.Q(role="chief", status="active"),
+                name="one_active_chief_per_unit",
+            )
+        ]
 
     def __str__(self):
         return f"{self.user} @ {self.unit} ({self.get_role_display()})"

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.contrib.auth import password_validation
-from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -769,7 +768,6 @@ def _on_login(sender, request, user, **kwargs):
 
 # Connected when this module is imported (the staff URLs import it at start-up); the daily
 # sweep also clears warnings of accounts that logged in since, so nothing depends on it.
-user_logged_in.connect(_on_login, dispatch_uid="inservice.staff.clear_idle_warning")
 
 
 __all__ = [
