@@ -3,6 +3,7 @@ Supervision row goes through `change_supervision`, so history is never edited in
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +21,7 @@ def _changes(before: dict, after: dict) -> tuple[dict, dict]:
 
 class AuditedAdmin(admin.ModelAdmin):
     audit_action = ""
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request, obj, form, change):
         before = model_to_dict(type(obj).objects.get(pk=obj.pk)) if change else {}

@@ -1,4 +1,5 @@
 from django import forms
+from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from .models import County, UnitKind
@@ -30,6 +31,15 @@ class DirectoryFilterForm(forms.Form):
     )
 
 
+WEBSITE_MESSAGE = _("網站須為 http:// 或 https:// 開頭的完整網址。")
+
+
+class WebsiteField(forms.URLField):
+    """A web address: http or https only (no ftp, no javascript:)."""
+
+    default_validators = [URLValidator(schemes=["http", "https"])]
+
+
 class UnitContactForm(forms.Form):
     """Contact data of the staff member's own unit; the service validates again."""
 
@@ -52,12 +62,12 @@ class UnitContactForm(forms.Form):
         max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "street-address", "size": 60}),
     )
-    website = forms.URLField(
+    website = WebsiteField(
         label=_("網站"),
         required=False,
         max_length=200,
         assume_scheme="https",
         help_text=_("完整網址，例如 https://www.example.edu.tw/。"),
-        error_messages={"invalid": _("網站須為 http:// 或 https:// 開頭的完整網址。")},
+        error_messages={"invalid": WEBSITE_MESSAGE},
         widget=forms.URLInput(attrs={"size": 60}),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from inservice.core.errors import DomainError
+from inservice.core.errors import DomainError, ValidationFailed
 
 from . import reference_data as codes
 from .models import County, Unit, UnitKind
@@ -77,7 +77,7 @@ def county_by_code(code: str) -> County:
     try:
         return County.objects.get(code=code)
     except County.DoesNotExist:
-        raise DomainError(
+        raise ValidationFailed(
             _("找不到縣市代碼「%(code)s」。") % {"code": code},
             code="unknown_county",
             field="county",

@@ -153,6 +153,12 @@ def _county_of(unit: Unit):
 
 def default_authority(unit: Unit) -> Unit:
     """The supervising authority implied by kind, ownership and county (no history needed)."""
+    if unit.kind not in SUPERVISED_KINDS:
+        raise DomainError(
+            _("「%(unit)s」是%(kind)s，審核單位依單位類型決定，不登錄主管機關。")
+            % {"unit": unit.name, "kind": _kind_label(unit)},
+            code="not_supervised",
+        )
     target = DEFAULT_AUTHORITY.get(unit.kind, {}).get(unit.ownership)
     if target is None:
         if unit.kind in DEFAULT_AUTHORITY and unit.ownership == Ownership.NONE:

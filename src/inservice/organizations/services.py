@@ -315,7 +315,7 @@ def change_supervision(
     Pass `ownership` when the change also changes it (e.g. 國立 → 市立 in Taichung 2017).
     """
     _require_unit_admin(actor)
-    unit = Unit.objects.select_for_update().select_related("county").get(pk=unit.pk)
+    unit = Unit.objects.select_for_update(of=("self",)).select_related("county").get(pk=unit.pk)
     if ownership is not None and ownership not in Ownership.values:
         raise ValidationFailed(
             _("未知的設立別「%(ownership)s」。") % {"ownership": ownership}, field="ownership"
