@@ -18,7 +18,7 @@ bootstrap:
 	@scripts/bootstrap.sh
 
 messages: bootstrap
-	cd src/inservice && ../../$(PY) ../../manage.py makemessages -l en --no-obsolete -i "static/*"
+	cd src/inservice && ../../$(PY) ../../manage.py makemessages -l en --no-obsolete -e html,txt,py,subject -i "static/*"
 
 lint: bootstrap
 	.venv/bin/ruff check .

@@ -28,6 +28,10 @@ FUNCTION_URLS: dict[Function, str] = {
     Function.OWN_STAFF_ACCOUNTS: "accounts:staff_unit",
     Function.SUBORDINATE_ACCOUNTS: "accounts:staff_subordinates",
     Function.EDIT_UNIT_CONTACT: "organizations:edit_contact",
+    Function.OWN_TEACHER_ACCOUNTS: "accounts:unit_teachers",
+    Function.TEACHER_DATA_ENTRY: "accounts:unit_teacher_new",
+    Function.EDIT_PROFILE: "accounts:profile",
+    Function.CHANGE_PASSWORD: "accounts:password_change",
 }
 
 
