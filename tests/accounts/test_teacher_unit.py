@@ -205,10 +205,15 @@ class UncommittedTeacher:
                 TeacherFactory(id_number=self.id_number, name="搶先建立", serving_unit=None)
                 self.ready.set()
                 with connection.cursor() as cursor:
-                    for _ in range(200):
+                    # Wait until a backend waits on *this* transaction (not any lock wait in the
+                    # database, which a leftover connection of another test could satisfy).
+                    cursor.execute("SELECT pg_current_xact_id()::text")
+                    xid = cursor.fetchone()[0]
+                    for _ in range(400):
                         cursor.execute(
-                            "SELECT count(*) FROM pg_stat_activity "
-                            "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                            "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' "
+                            "AND NOT granted AND transactionid::text = %s",
+                            [xid],
                         )
                         if cursor.fetchone()[0]:
                             break
