@@ -16,7 +16,13 @@ echo "== ruff =="
 .venv/bin/ruff check . || status=1
 .venv/bin/ruff format --check . || status=1
 echo "== pytest (PostgreSQL) =="
-.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" "$@"
+.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" --ignore=tests/browser "$@"
+rc=$?
+[ $rc -ne 0 ] && status=$rc
+# Browser tests run in their own process: Playwright's event loop must not share a process
+# with the rest of the suite (it leaves Django's connection handling in another context).
+echo "== pytest: browser tests (headless Chromium) =="
+.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" tests/browser "$@"
 rc=$?
 [ $rc -ne 0 ] && status=$rc
 exit $status

@@ -20,8 +20,10 @@ def pytest_collection_modifyitems(items):
     load (counties, centers, code tables) so later tests in the same worker still find it."""
     for item in items:
         marker = item.get_closest_marker("django_db")
-        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get(
-            "serialized_rollback"
+        if (
+            marker
+            and marker.kwargs.get("transaction")
+            and not marker.kwargs.get("serialized_rollback")
         ):
             item.add_marker(
                 pytest.mark.django_db(**{**marker.kwargs, "serialized_rollback": True}),
