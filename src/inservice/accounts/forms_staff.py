@@ -50,7 +50,7 @@ class StaffApplicationForm(forms.Form):
             "我已閱讀並同意「全國教師在職進修資訊網帳號使用同意書」、"
             "「全國教師在職進修資訊網使用管理要點」及「個人資料提供同意書」。"
         ),
-        error_messages={"required": _("請勾選同意帳號使用規範與個人資料提供同意書後再送出。")},
+        error_messages={"required": _("請勾選同意使用管理要點與個人資料提供同意書後再送出。")},
     )
 
     def clean(self):
