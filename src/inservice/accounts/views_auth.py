@@ -18,7 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from inservice.core.access import authenticated, public
-from inservice.core.errors import DomainError
+from inservice.core.errors import DomainError, add_to_form
 
 from .forms_auth import (
     LoginForm,
@@ -135,7 +135,7 @@ def password_change(request):
                 new_password=form.cleaned_data["new_password1"],
             )
         except DomainError as exc:
-            form.add_error(exc.field, exc.message)
+            add_to_form(form, exc)
         except ValidationError as exc:
             form.add_error("new_password1", exc)
         else:
@@ -237,7 +237,7 @@ def profile(request):
                 current_password=data["current_password"],
             )
         except DomainError as exc:
-            form.add_error(exc.field, exc.message)
+            add_to_form(form, exc)
         else:
             translation.activate(updated.language)
             messages.success(request, _("個人資料已更新。"))

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from inservice.core.access import authenticated, public, staff_function
-from inservice.core.errors import DomainError, PermissionDeniedError
+from inservice.core.errors import DomainError, PermissionDeniedError, add_to_form
 from inservice.organizations.models import Unit
 
 from .forms_staff import DecisionForm, RoleForm, StaffApplicationForm, StatusForm, UnitSearchForm
@@ -87,7 +87,7 @@ def apply(request):
                 job_title=data["job_title"],
             )
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_to_form(form, exc)
         else:
             request.session["staff_applied"] = {
                 "unit": profile.unit.name,

@@ -19,18 +19,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from inservice.core.access import public, staff_function, teacher
-from inservice.core.errors import DomainError, NotFoundError
+from inservice.core.errors import DomainError, NotFoundError, add_to_form
 
 from . import forms_teacher as forms
 from .permissions import Function, can
 from .services import teachers as services
 
 RESEND_INTERVAL = 60  # seconds between two verification mails
-
-
-def _form_error(form, exc: DomainError):
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, str(exc.message))
 
 
 # --- public: sign-up -----------------------------------------------------------------------
@@ -72,7 +67,7 @@ def signup_teacher(request):
                 password=data["password1"],
             )
         except DomainError as exc:
-            _form_error(form, exc)
+            add_to_form(form, exc)
         else:
             login(request, result.user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(
@@ -182,7 +177,7 @@ def profile(request):
         try:
             services.update_own_profile(actor=request.user, **form.cleaned_data)
         except DomainError as exc:
-            _form_error(form, exc)
+            add_to_form(form, exc)
         else:
             messages.success(request, _("職稱與任教科目已更新。"))
             return redirect("accounts:teacher_home")
@@ -298,7 +293,7 @@ def unit_teacher_new(request):
         try:
             result = services.enter_teacher(actor=request.user, **form.cleaned_data)
         except DomainError as exc:
-            _form_error(form, exc)
+            add_to_form(form, exc)
         else:
             text = {
                 services.EntryOutcome.CREATED: _("已新增教師「%(name)s」。"),
@@ -363,7 +358,7 @@ def unit_teacher_edit(request, pk):
         except NotFoundError:
             raise Http404
         except DomainError as exc:
-            _form_error(form, exc)
+            add_to_form(form, exc)
         else:
             messages.success(request, _("教師資料已更新。"))
             return redirect("accounts:unit_teacher_detail", pk=person.pk)

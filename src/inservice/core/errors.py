@@ -30,3 +30,9 @@ class NotFoundError(DomainError):
 class ValidationFailed(DomainError):
     code = "invalid"
     default_message = _("資料格式不正確。")
+
+
+def add_to_form(form, exc: DomainError) -> None:
+    """Show a domain error on the form field it names, or above the form."""
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, str(exc.message))
