@@ -114,3 +114,68 @@ def make_staff(unit, role=StaffRole.CHIEF, status=StaffStatus.ACTIVE, **user_fie
         status=status,
         **{f"user__{k}": v for k, v in user_fields.items()},
     )
+
+
+# --- courses ------------------------------------------------------------------------------
+import datetime as _dt  # noqa: E402
+from decimal import Decimal as _Decimal  # noqa: E402
+
+
+def complete_course_data(**overrides):
+    """A complete, valid 附件四 form for a school course starting in three weeks."""
+    start = _dt.date.today() + _dt.timedelta(days=21)
+    data = {
+        "class_type": "1-2",
+        "basis": "2-1",
+        "basis_doc_number": "北市教研字第1140001234號",
+        "name": "數學領域差異化教學工作坊",
+        "tags": [],
+        "subject": "",
+        "taxonomy_stage": "elementary",
+        "category": "5-1",
+        "topic_item": "1-3-6",
+        "level": "7-2",
+        "instructor_name": "吳講師",
+        "instructor_type": "8-2",
+        "outline": "以實例說明差異化教學的設計與評量。",
+        "delivery": ["11-3"],
+        "time_slots": ["12-1"],
+        "hours": _Decimal("3.0"),
+        "target_stages": ["14-4"],
+        "target_titles": ["15-4", "15-5"],
+        "registration_start": start - _dt.timedelta(days=14),
+        "registration_end": start - _dt.timedelta(days=2),
+        "start_date": start,
+        "end_date": start,
+        "time_and_place": "13:30–16:30 本校視聽教室",
+        "funding": ["21-7"],
+        "fee": "22-3",
+        "classes": 1,
+        "seats_per_class": 30,
+        "contact1_name": "王承辦",
+        "contact1_phone": "02-2345-6789",
+        "contact1_email": "contact@school.example",
+        "feedback": "26-1",
+    }
+    data.update(overrides)
+    return data
+
+
+def make_course(unit=None, *, actor=None, submit=False, approve=False, **overrides):
+    """A course through the real services: draft, or submitted, or approved."""
+    from inservice.courses.services import lifecycle
+
+    if actor is None:
+        if unit is None:
+            unit = UnitFactory(county=County.objects.get(code="63000"))  # 臺北市
+        actor = StaffFactory(unit=unit, role=StaffRole.OPERATOR).user
+    unit = actor.staff.unit
+    course = lifecycle.create_course(actor=actor, unit=unit, data=complete_course_data(**overrides))
+    if submit or approve:
+        lifecycle.submit_course(actor=actor, course=course)
+        course.refresh_from_db()
+    if approve and course.status != "published":
+        reviewer = StaffFactory(unit=course.reviewing_center, role=StaffRole.OPERATOR).user
+        lifecycle.approve_course(actor=reviewer, course=course)
+        course.refresh_from_db()
+    return course

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "inservice.catalog",
     "inservice.accounts",
     "inservice.notifications",
+    "inservice.courses",
 ]
 
 MIDDLEWARE = [

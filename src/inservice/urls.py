@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("inservice.accounts.urls")),
     path("units/", include("inservice.organizations.urls")),
     path("catalog/", include("inservice.catalog.urls")),
+    path("", include("inservice.courses.urls")),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
 ]
