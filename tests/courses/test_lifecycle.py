@@ -117,3 +117,33 @@ def test_cancel_before_start_only(bureau):
     course.refresh_from_db()
     assert course.status == CourseStatus.CANCELLED
     assert "講師臨時無法出席" in OutboundEmail.objects.get(template="course_cancelled").body_text
+
+
+def test_cancellation_signal_reaches_listeners_after_commit(django_capture_on_commit_callbacks):
+    """Enrollment listens to this signal to notify every registrant."""
+    received = []
+
+    def listener(sender, course, reason, **kwargs):
+        received.append((course.code, reason))
+
+    lifecycle.course_cancelled.connect(listener)
+    try:
+        course = make_course(approve=True)
+        operator = StaffFactory(unit=course.unit, role=StaffRole.OPERATOR).user
+        with django_capture_on_commit_callbacks(execute=True):
+            lifecycle.cancel_course(actor=operator, course=course, reason="場地整修")
+    finally:
+        lifecycle.course_cancelled.disconnect(listener)
+    assert received == [(course.code, "場地整修")]
+
+
+def test_a_started_course_cannot_be_cancelled():
+    import datetime
+
+    course = make_course(approve=True)
+    operator = StaffFactory(unit=course.unit, role=StaffRole.OPERATOR).user
+    type(course).objects.filter(pk=course.pk).update(start_date=datetime.date.today())
+    course.refresh_from_db()
+    with pytest.raises(DomainError) as exc:
+        lifecycle.cancel_course(actor=operator, course=course, reason="x")
+    assert exc.value.code == "already_held"
