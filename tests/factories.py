@@ -179,3 +179,40 @@ def make_course(unit=None, *, actor=None, submit=False, approve=False, **overrid
         lifecycle.approve_course(actor=reviewer, course=course)
         course.refresh_from_db()
     return course
+
+# --- courses: dates in the past, closed courses (unit list / history / change requests) ------
+
+
+def move_course_dates(course, *, start, end=None, registration_start=None, registration_end=None):
+    """Put a course (every version and the denormalised dates) on other dates, as if it had
+    been registered back then; registration defaults to the two weeks before the start."""
+    from inservice.courses.models import Course, CourseVersion
+
+    end = end or start
+    registration_start = registration_start or start - _dt.timedelta(days=14)
+    registration_end = registration_end or start - _dt.timedelta(days=2)
+    CourseVersion.objects.filter(course=course).update(
+        start_date=start,
+        end_date=end,
+        registration_start=registration_start,
+        registration_end=registration_end,
+    )
+    Course.objects.filter(pk=course.pk).update(start_date=start, end_date=end)
+    course.refresh_from_db()
+    return course
+
+
+def make_closed_course(unit=None, *, days_ago=60, **overrides):
+    """A published course held `days_ago` days ago and closed (status set directly until the
+    attendance work closes courses through its service)."""
+    from django.utils import timezone
+
+    from inservice.courses.models import Course, CourseStatus
+
+    course = make_course(unit, approve=True, **overrides)
+    start = _dt.date.today() - _dt.timedelta(days=days_ago)
+    move_course_dates(course, start=start)
+    Course.objects.filter(pk=course.pk).update(status=CourseStatus.CLOSED, closed_at=timezone.now())
+    course.refresh_from_db()
+    return course
+

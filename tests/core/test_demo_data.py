@@ -3,6 +3,7 @@ from django.core.management import call_command
 from inservice.accounts.models import StaffProfile, StaffRole, StaffStatus, Teacher, User
 from inservice.accounts.permissions import Function, can
 from inservice.core.management.commands.demo_data import DEMO_PASSWORD
+from inservice.courses.models import ChangeRequest, Course, CourseStatus, CourseVersion
 from inservice.organizations.models import Unit, UnitKind
 
 
@@ -12,6 +13,9 @@ def _counts():
         Teacher.objects.count(),
         User.objects.count(),
         StaffProfile.objects.count(),
+        Course.objects.count(),
+        CourseVersion.objects.count(),
+        ChangeRequest.objects.count(),
     )
 
 
@@ -57,3 +61,53 @@ def test_demo_logins_work_with_the_documented_password(client, db):
     assert User.objects.get(username="demo_national_admin").is_superuser
     teacher = User.objects.get(username="demo_teacher").teacher
     assert teacher.serving_unit.county.name == "臺北市"
+
+
+def test_demo_courses_fill_the_queues_and_the_school_list(client, db):
+    import datetime
+
+    from django.utils import timezone
+
+    from inservice.courses import lights
+    from inservice.courses.models import VersionState
+
+    call_command("demo_data", teachers=30)
+    assert set(Course.objects.values_list("status", flat=True)) == set(CourseStatus.values)
+    counties = set(Course.objects.values_list("unit__county__code", flat=True))
+    assert len(counties) >= 3
+    centers = set(Course.objects.values_list("reviewing_center__kind", flat=True))
+    assert {UnitKind.COUNTY_BUREAU, UnitKind.NATIONAL_CENTER, UnitKind.K12_ADMIN_GROUP} <= centers
+
+    # the demo school's list shows every light, and a published course with a pending change
+    chief = User.objects.get(username="demo_school_chief")
+    school = chief.staff.unit
+    courses = list(Course.objects.filter(unit=school).select_related("published"))
+    assert {lights.light_for(c).code for c in courses} == set(lights.LIGHTS)
+    assert any(c.has_pending_change for c in courses)
+    client.force_login(chief)
+    response = client.get("/manage/courses/")
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == len(courses)
+
+    # the demo reviewer's queue: first reviews and changes, some waiting > 3 working days,
+    # some starting within a week; a change request waiting for the center
+    reviewer = User.objects.get(username="demo_county_reviewer")
+    pending = Course.objects.filter(
+        reviewing_center=reviewer.staff.unit, working__state=VersionState.PENDING
+    ).select_related("working")
+    assert pending.count() >= 6
+    assert pending.filter(status=CourseStatus.PUBLISHED).exists()  # a change of a published one
+    week_ago = timezone.now() - datetime.timedelta(days=5)
+    assert pending.filter(working__submitted_at__lt=week_ago).exists()
+    soon = timezone.localdate() + datetime.timedelta(days=7)
+    assert pending.filter(start_date__lte=soon).exists()
+    assert pending.exclude(unit=school).exists()
+    client.force_login(reviewer)
+    queue = client.get("/review/change-requests/").context["page"]
+    assert queue.paginator.count == 1
+
+    # an approved change request waits for the national center
+    client.force_login(User.objects.get(username="demo_national_admin"))
+    waiting = client.get("/national/change-requests/").context["page"]
+    assert waiting.paginator.count == 1
+    assert waiting.object_list[0].state == ChangeRequest.State.APPROVED

@@ -3,7 +3,9 @@
 Every name and ID number here is made up; ID numbers are generated with valid check digits.
 """
 
+import datetime
 import random
+from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
@@ -12,6 +14,7 @@ from django.utils import timezone
 
 from inservice.accounts.models import StaffProfile, StaffRole, StaffStatus, Teacher, User
 from inservice.core import idnumbers
+from inservice.courses.models import Course
 from inservice.organizations.models import County, Ownership, Supervision, Unit, UnitKind
 
 DEMO_PASSWORD = "Demo-Inservice-2026!"  # noqa: S105 - documented demo password, demo data only
@@ -94,9 +97,11 @@ class Command(BaseCommand):
             self._staff(units)
             self._teachers(units, teachers)
             self._fixed_logins(units)
+            self._courses(units)
         self.stdout.write(
             f"Demo data ready: {Unit.objects.count()} units, {Teacher.objects.count()} teachers, "
-            f"{StaffProfile.objects.count()} staff accounts. Demo password: {DEMO_PASSWORD}"
+            f"{StaffProfile.objects.count()} staff accounts, {Course.objects.count()} courses. "
+            f"Demo password: {DEMO_PASSWORD}"
         )
 
     # -- units ------------------------------------------------------------------------
@@ -301,3 +306,264 @@ class Command(BaseCommand):
     def _fixed_id(self):
         prefix = "A20000000"
         return prefix + idnumbers.check_digit_for(prefix)
+
+    # -- courses ----------------------------------------------------------------------
+
+    def _courses(self, units):
+        """Courses in every state through the life-cycle services, in several counties, so
+        the demo reviewer (臺北市政府教育局) has a full queue and the demo school a full list.
+        A course is recognised by its unit and first-version name: a second run adds nothing.
+        """
+        _DemoCourses(units).load()
+
+
+# -- demo courses ------------------------------------------------------------------------------
+
+# (PD category, elementary/junior-high topic item) pairs valid in the taxonomy (附件五).
+DEMO_TOPICS = [
+    ("5-1", "1-3-6"),
+    ("5-2", "2-1-3"),
+    ("5-3", "3-1-3"),
+    ("5-4", "4-1"),
+    ("5-5", "5-1-1"),
+]
+
+# The demo school's courses: (name, state, start in days from today, options).
+# options: days (extra course days), reg (registration start, days from today), reg_end,
+# opens (registration opening time), waited (days since submission), tags.
+DEMO_SCHOOL_PLAN = [
+    ("閱讀理解策略教學工作坊", "draft", 30, {}),
+    ("校本課程共備社群（規劃中）", "partial_draft", 45, {}),
+    ("數學領域差異化教學研習", "pending", 20, {"waited": 6}),
+    ("校園防災演練與應變研習", "pending", 4, {"waited": 1}),
+    ("雙語教學課室英語研習", "returned", 25, {}),
+    ("科技輔助自主學習研習", "published", 21, {"reg": 5, "opens": (9, 0)}),
+    ("正向管教與班級經營研習", "published", 14, {"reg": -3, "reg_end": 7}),
+    (
+        "性別平等教育教師增能研習",
+        "published",
+        3,
+        {"reg": -14, "reg_end": -1, "tags": ["gender-equality"]},
+    ),
+    ("自然科學探究與實作研習", "published_change", 18, {"reg": -2}),
+    ("資訊安全與個資保護研習", "published", -1, {"days": 2, "tags": ["cybersecurity"]}),
+    ("藝術領域美感教育研習", "published", -3, {}),
+    ("特殊教育知能研習", "published", -20, {}),
+    ("戶外教育課程設計研習", "cancelled", 10, {}),
+    ("素養導向評量設計研習", "closed", -60, {}),
+    ("學生自我傷害防治與輔導知能研習", "closed_change_pending", -45, {}),
+    ("國語文教學策略研習", "closed_change_approved", -75, {}),
+]
+
+# Other units' courses: (where, unit kind, name, state, start, options); where is "taipei",
+# 1–3 (the first other counties with demo schools of that kind) or None (any county).
+DEMO_OTHER_PLAN = [
+    ("taipei", UnitKind.ELEMENTARY, "英語文繪本教學研習", "pending", 6, {"waited": 5}),
+    ("taipei", UnitKind.ELEMENTARY, "校園食農教育研習", "pending", 12, {"waited": 2}),
+    ("taipei", UnitKind.JUNIOR_HIGH, "國中社會領域探究教學研習", "pending", 30, {"waited": 0}),
+    ("taipei", UnitKind.JUNIOR_HIGH, "適性輔導與生涯發展研習", "published_change", 16, {"reg": -4}),
+    ("taipei", UnitKind.JUNIOR_HIGH, "數位學習平臺應用研習", "published", 9, {"reg": -6}),
+    ("taipei", UnitKind.ELEMENTARY, "健康促進學校研習", "returned", 19, {}),
+    (1, UnitKind.ELEMENTARY, "國小閱讀推動研習", "pending", 15, {"waited": 4}),
+    (1, UnitKind.ELEMENTARY, "國小科技領域教學研習", "published", 10, {"reg": -5}),
+    (1, UnitKind.ELEMENTARY, "國小戶外教育研習", "closed", -40, {}),
+    (2, UnitKind.ELEMENTARY, "國小美感教育研習", "pending", 8, {"waited": 3}),
+    (2, UnitKind.ELEMENTARY, "國小班級經營研習", "published", 25, {"reg": 2}),
+    (3, UnitKind.ELEMENTARY, "國小海洋教育研習", "pending", 22, {"waited": 1}),
+    (3, UnitKind.ELEMENTARY, "國小生命教育研習", "draft", 35, {}),
+    (None, UnitKind.TEACHER_UNIV, "師資培育大學教學實踐研習", "pending", 17, {"waited": 7}),
+    (None, UnitKind.TEACHER_UNIV, "師資培育大學數位教學研習", "published", 12, {"reg": -3}),
+    (None, UnitKind.SENIOR_HIGH, "高中自主學習指導研習", "pending", 13, {"waited": 2}),
+]
+
+
+class _DemoCourses:
+    def __init__(self, units):
+        from inservice.courses.services import changes, lifecycle
+
+        self.units = units
+        self.lifecycle = lifecycle
+        self.changes = changes
+        self.today = timezone.localdate()
+        self.now = timezone.now()
+        self.reviewers = {}
+
+    def load(self):
+        from inservice.courses.models import CourseVersion
+
+        self.existing = set(
+            CourseVersion.objects.filter(number=1).values_list("course__unit_id", "name")
+        )
+        school = StaffProfile.objects.select_related("unit").get(user__username="demo_school_chief")
+        for n, (name, state, start, options) in enumerate(DEMO_SCHOOL_PLAN):
+            self._course(school.unit, school.user, name, state, start, options, n)
+        for n, (where, kind, name, state, start, options) in enumerate(DEMO_OTHER_PLAN):
+            unit = self._unit(where, kind, exclude=school.unit)
+            if unit is not None:
+                self._course(unit, self._organizer(unit), name, state, start, options, n)
+
+    def _unit(self, where, kind, exclude):
+        taipei = "63000"
+        candidates = [
+            u
+            for u in self.units
+            if u.kind == kind
+            and u.pk != exclude.pk
+            and (kind != UnitKind.SENIOR_HIGH or u.ownership == Ownership.NATIONAL)
+        ]
+        if where == "taipei":
+            candidates = [u for u in candidates if u.county.code == taipei]
+        elif where is not None:
+            counties = sorted(
+                {
+                    (u.county.sort_order, u.county.code)
+                    for u in candidates
+                    if u.county.code != taipei
+                }
+            )
+            if len(counties) < where:
+                return None
+            code = counties[where - 1][1]
+            candidates = [u for u in candidates if u.county.code == code]
+        return candidates[0] if candidates else None
+
+    def _organizer(self, unit):
+        from inservice.accounts.permissions import Function, users_who_can
+
+        return users_who_can(Function.COURSE_REGISTER, unit).order_by("username").first()
+
+    def _reviewer(self, center):
+        from inservice.accounts.permissions import Function, users_who_can
+
+        if center.pk not in self.reviewers:
+            users = users_who_can(Function.COURSE_REVIEW, center)
+            self.reviewers[center.pk] = (
+                users.filter(username="demo_county_reviewer").first()
+                or users.order_by("username").first()
+            )
+        return self.reviewers[center.pk]
+
+    def _data(self, unit, actor, name, start, options, n):
+        from inservice.courses.validation import is_valid_phone
+
+        day = datetime.timedelta(days=1)
+        start_date = self.today + start * day
+        end_date = start_date + options.get("days", 0) * day
+        reg_start = self.today + options["reg"] * day if "reg" in options else start_date - 21 * day
+        reg_end = (
+            self.today + options["reg_end"] * day if "reg_end" in options else start_date - 2 * day
+        )
+        category, item = DEMO_TOPICS[n % len(DEMO_TOPICS)]
+        junior = unit.kind in (UnitKind.JUNIOR_HIGH, UnitKind.SENIOR_HIGH)
+        return {
+            "class_type": "1-1" if unit.kind == UnitKind.TEACHER_UNIV else "1-2",
+            "basis": "2-1",
+            "basis_doc_number": f"{unit.county.name[:2]}教研字第{1140000000 + n * 37}號",
+            "name": name,
+            "tags": options.get("tags", []),
+            "taxonomy_stage": "junior_high" if junior else "elementary",
+            "category": category,
+            "topic_item": item,
+            "level": "7-2" if n % 2 else "7-1",
+            "instructor_name": ("吳", "林", "陳", "黃")[n % 4] + "講師",
+            "instructor_type": "8-2" if n % 3 else "8-1",
+            "outline": f"{name}：說明理念，並以實例演練教學設計與評量。",
+            "delivery": ["11-1", "11-3"] if n % 2 else ["11-3"],
+            "time_slots": ["12-1"],
+            "hours": Decimal(3 + (n % 3)),
+            "target_stages": ["14-3"] if junior else ["14-4"],
+            "target_titles": ["15-4", "15-5"],
+            "registration_start": reg_start,
+            "registration_opens_at": datetime.time(*options.get("opens", (0, 0))),
+            "registration_end": reg_end,
+            "start_date": start_date,
+            "end_date": end_date,
+            "time_and_place": f"13:30–16:30 {unit.name}會議室",
+            "funding": ["21-7"],
+            "fee": "22-3",
+            "classes": 1,
+            "seats_per_class": 30 + (n % 3) * 5,
+            "contact1_name": actor.real_name,
+            "contact1_phone": unit.phone if is_valid_phone(unit.phone) else "02-2345-6789",
+            "contact1_email": unit.email or f"{unit.code.lower()}@demo-school.example",
+            "feedback": "26-1",
+        }
+
+    def _course(self, unit, actor, name, state, start, options, n):
+        if actor is None or (unit.pk, name) in self.existing:
+            return
+        lc = self.lifecycle
+        if state == "partial_draft":
+            lc.create_course(
+                actor=actor, unit=unit, data={"name": name, "class_type": "1-2", "basis": "2-1"}
+            )
+            return
+        data = self._data(unit, actor, name, start, options, n)
+        course = lc.create_course(actor=actor, unit=unit, data=data)
+        if state == "draft":
+            return
+        lc.submit_course(actor=actor, course=course)
+        course.refresh_from_db()
+        reviewer = self._reviewer(course.reviewing_center)
+        if state == "pending":
+            self._backdate_submission(course, options.get("waited", 0))
+            return
+        if state == "returned":
+            lc.return_course(
+                actor=reviewer,
+                course=course,
+                reason="請在「上課時間及地點」註明研習起迄時間，並補上依據文號的發文日期。",
+            )
+            return
+        if course.status != "published":  # not auto-approved
+            lc.approve_course(actor=reviewer, course=course, note="")
+            course.refresh_from_db()
+        self._backdate_publication(course, data["registration_start"])
+        if state == "published_change":
+            lc.save_course(
+                actor=actor,
+                course=course,
+                data={"hours": data["hours"] + 1, "time_and_place": "09:00–16:00 本校禮堂"},
+                change_reason="講師可延長授課，時數與地點調整。",
+            )
+            lc.submit_course(actor=actor, course=course)
+        elif state == "cancelled":
+            lc.cancel_course(actor=actor, course=course, reason="講師臨時無法出席，延期另行公告。")
+        elif state.startswith("closed"):
+            Course.objects.filter(pk=course.pk).update(status="closed", closed_at=self.now)
+            course.refresh_from_db()
+            if state in ("closed_change_pending", "closed_change_approved"):
+                request = self.changes.request_change(
+                    actor=actor,
+                    course=course,
+                    data={"hours": data["hours"] + 3},
+                    reason="實際辦理時數較登錄時數多 3 小時（簽到表附後），申請更正研習時數。",
+                )
+                if state == "closed_change_approved":
+                    self.changes.decide_change_request(
+                        actor=reviewer,
+                        change_request=request,
+                        approve=True,
+                        note="經核對簽到表無誤。",
+                    )
+
+    def _backdate_submission(self, course, days):
+        from inservice.courses.models import CourseVersion
+
+        if days:
+            when = self.now - datetime.timedelta(days=days)
+            CourseVersion.objects.filter(pk=course.working_id).update(submitted_at=when)
+
+    def _backdate_publication(self, course, registration_start):
+        """Courses held in the past were registered and approved before their registration."""
+        from inservice.courses.models import CourseVersion
+
+        when = timezone.make_aware(
+            datetime.datetime.combine(registration_start, datetime.time(10, 0))
+        ) - datetime.timedelta(days=5)
+        if when >= self.now:
+            return
+        CourseVersion.objects.filter(pk=course.published_id).update(
+            submitted_at=when, reviewed_at=when + datetime.timedelta(days=2)
+        )
+        Course.objects.filter(pk=course.pk).update(published_at=when + datetime.timedelta(days=2))
