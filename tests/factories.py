@@ -216,3 +216,44 @@ def make_closed_course(unit=None, *, days_ago=60, **overrides):
     course.refresh_from_db()
     return course
 
+
+# --- course review (added by the review area; everything above is unchanged) ---------------
+
+
+def course_dates(start, days=0):
+    """Course-form overrides for a course starting on `start` (lasting `days` more days),
+    with a registration window that closes before it starts."""
+    return {
+        "start_date": start,
+        "end_date": start + _dt.timedelta(days=days),
+        "registration_start": start - _dt.timedelta(days=30),
+        "registration_end": start - _dt.timedelta(days=1),
+    }
+
+
+def routable_unit(kind, county=None, ownership=None, **fields):
+    """A unit of `kind` that routing (第11條) can place, in `county` (臺北市 by default).
+
+    The centers' own kinds return their reference unit (a center reviews its own courses);
+    supervised kinds get an ownership with a default authority (municipal where possible).
+    """
+    from inservice.organizations import reference_data as ref
+    from inservice.organizations.routing import DEFAULT_AUTHORITY
+
+    county = county or County.objects.get(code="63000")
+    reference = {
+        UnitKind.MOE: ref.MOE,
+        UnitKind.NATIONAL_CENTER: ref.NATIONAL_CENTER,
+        UnitKind.K12_ADMIN_GROUP: ref.K12_SENIOR_HIGH,
+        UnitKind.REVIEW_PANEL: ref.REVIEW_PANEL,
+        UnitKind.WORKING_CIRCLE: ref.WORKING_CIRCLE,
+    }
+    if kind in reference and ownership is None and not fields:
+        return Unit.objects.get(code=reference[kind])
+    if kind == UnitKind.COUNTY_BUREAU and ownership is None and not fields:
+        return Unit.objects.get(kind=UnitKind.COUNTY_BUREAU, county=county)
+    if ownership is None:
+        defaults = DEFAULT_AUTHORITY.get(kind, {})
+        ownership = Ownership.MUNICIPAL if Ownership.MUNICIPAL in defaults else Ownership.NONE
+    return UnitFactory(kind=kind, ownership=ownership, county=county, **fields)
+
