@@ -257,3 +257,40 @@ def routable_unit(kind, county=None, ownership=None, **fields):
         ownership = Ownership.MUNICIPAL if Ownership.MUNICIPAL in defaults else Ownership.NONE
     return UnitFactory(kind=kind, ownership=ownership, county=county, **fields)
 
+
+# --- course form (研習課程登錄) helpers ------------------------------------------------------
+
+
+def course_form_data(*, revision=None, sessions=(), **overrides):
+    """`complete_course_data` as the course form posts it (dates ISO, lists as multi-values),
+    with the sessions formset's management form and optional session rows
+    (date, "HH:MM", "HH:MM", hours or "")."""
+    post = {}
+    for key, value in complete_course_data(**overrides).items():
+        if isinstance(value, list):
+            post[key] = value
+        elif value is None:
+            post[key] = ""
+        elif isinstance(value, _dt.date):
+            post[key] = value.isoformat()
+        elif isinstance(value, _dt.time):
+            post[key] = value.strftime("%H:%M")
+        else:
+            post[key] = str(value)
+    post.setdefault("registration_opens_at", "00:00")
+    post.update(
+        {
+            "sessions-TOTAL_FORMS": str(len(sessions)),
+            "sessions-INITIAL_FORMS": "0",
+            "sessions-MIN_NUM_FORMS": "0",
+            "sessions-MAX_NUM_FORMS": "1000",
+        }
+    )
+    for i, (day, start, end, hours) in enumerate(sessions):
+        post[f"sessions-{i}-date"] = day.isoformat()
+        post[f"sessions-{i}-start_time"] = start
+        post[f"sessions-{i}-end_time"] = end
+        post[f"sessions-{i}-hours"] = str(hours)
+    if revision is not None:
+        post["revision"] = str(revision)
+    return post

@@ -110,6 +110,11 @@ def _apply(version: CourseVersion, data: dict, sessions: list[dict] | None):
         if key not in FORM_FIELDS:
             raise ValidationFailed(f"unknown course field {key!r}")
         setattr(version, key, value)
+    from ..validation import CourseDataInvalid, draft_problems
+
+    problems = draft_problems(version)  # unknown codes/tags are refused even in drafts
+    if problems:
+        raise CourseDataInvalid(problems)
     version.save()
     if sessions is not None:
         version.sessions.all().delete()
