@@ -180,6 +180,7 @@ def make_course(unit=None, *, actor=None, submit=False, approve=False, **overrid
         course.refresh_from_db()
     return course
 
+
 # --- courses: dates in the past, closed courses (unit list / history / change requests) ------
 
 

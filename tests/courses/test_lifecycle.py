@@ -147,3 +147,20 @@ def test_a_started_course_cannot_be_cancelled():
     with pytest.raises(DomainError) as exc:
         lifecycle.cancel_course(actor=operator, course=course, reason="x")
     assert exc.value.code == "already_held"
+
+
+def test_county_transmitted_course_is_validated_by_that_county():
+    """第11條 六: a county that transmits from its own system validates its own data."""
+    new_taipei = County.objects.get(code="65000")
+    school = UnitFactory(county=new_taipei, kind=UnitKind.SENIOR_HIGH, ownership="national")
+    online = make_course(unit=school, submit=True)
+    assert online.reviewing_center.kind == UnitKind.K12_ADMIN_GROUP
+    transmitted = make_course(unit=school)
+    type(transmitted).objects.filter(pk=transmitted.pk).update(source="county_transmit")
+    transmitted.refresh_from_db()
+    operator = StaffFactory(unit=school, role=StaffRole.OPERATOR).user
+    lifecycle.submit_course(actor=operator, course=transmitted)
+    transmitted.refresh_from_db()
+    assert transmitted.reviewing_center == Unit.objects.get(
+        kind=UnitKind.COUNTY_BUREAU, county=new_taipei
+    )

@@ -32,6 +32,12 @@ FUNCTION_URLS: dict[Function, str] = {
     Function.TEACHER_DATA_ENTRY: "accounts:unit_teacher_new",
     Function.EDIT_PROFILE: "accounts:profile",
     Function.CHANGE_PASSWORD: "accounts:password_change",
+    Function.COURSE_REGISTER: "courses:create",
+    Function.COURSE_MANAGE: "courses:unit_list",
+    Function.OWN_COURSE_LIST: "courses:unit_list",
+    Function.COURSE_REVIEW: "courses:review_queue",
+    Function.AUTOREVIEW_SETTINGS: "courses:autoreview_settings",
+    Function.AUTOREVIEW_BROWSE: "courses:autoreview_log",
 }
 
 

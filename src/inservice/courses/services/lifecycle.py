@@ -24,6 +24,7 @@ from ..models import (
     CourseSession,
     CourseStatus,
     CourseVersion,
+    Source,
     VersionState,
 )
 
@@ -234,7 +235,9 @@ def submit_course(*, actor, course: Course, revision: int | None = None) -> Cour
     problems = submit_problems(version)
     if problems:
         raise CourseIncomplete(problems)
-    center = reviewing_center(course.unit, on=timezone.localdate())
+    # County-transmitted courses are validated by that county (第11條 六).
+    source = course.source if course.source == Source.COUNTY_TRANSMIT else None
+    center = reviewing_center(course.unit, on=timezone.localdate(), source=source)
     course.reviewing_center = center
     version.state = VersionState.PENDING
     version.submitted_at = _now()
