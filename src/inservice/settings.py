@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "inservice.accounts",
     "inservice.notifications",
     "inservice.courses",
+    "inservice.enrollment",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,7 @@ urlpatterns = [
     path("units/", include("inservice.organizations.urls")),
     path("catalog/", include("inservice.catalog.urls")),
     path("", include("inservice.courses.urls")),
+    path("", include("inservice.enrollment.urls")),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
 ]
