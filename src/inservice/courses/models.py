@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from inservice.organizations.models import Unit
 
@@ -31,7 +32,7 @@ class CourseStatus(models.TextChoices):
 class VersionState(models.TextChoices):
     DRAFT = "draft", _("編輯中")
     PENDING = "pending", _("送審中")
-    RETURNED = "returned", _("退回")
+    RETURNED = "returned", pgettext_lazy("course review", "退回")
     APPROVED = "approved", _("已核准")
     SUPERSEDED = "superseded", _("已被新版本取代")
     WITHDRAWN = "withdrawn", _("已撤回")
