@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "inservice.notifications",
     "inservice.courses",
     "inservice.enrollment",
+    "inservice.search",
 ]
 
 MIDDLEWARE = [

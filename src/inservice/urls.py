@@ -8,7 +8,7 @@ from inservice.core.access import public
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("i18n/setlang/", public(set_language), name="set_language"),
-    path("courses/", core_views.course_search, name="course_search"),
+    path("courses/", include("inservice.search.urls")),
     path("accounts/", include("inservice.accounts.urls")),
     path("units/", include("inservice.organizations.urls")),
     path("catalog/", include("inservice.catalog.urls")),

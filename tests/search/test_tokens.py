@@ -1,0 +1,35 @@
+from inservice.search import tokens
+
+
+def test_cjk_runs_give_characters_and_bigrams_with_positions():
+    assert tokens.tokens("數學課") == [
+        ("數", 1),
+        ("數學", 1),
+        ("學", 2),
+        ("學課", 2),
+        ("課", 3),
+    ]
+
+
+def test_nfkc_and_tai_folding_and_ascii_words():
+    assert tokens.normalize("台北ＡＩ") == "臺北ai"
+    assert [t for t, _p in tokens.tokens("Python 程式")] == ["python", "程", "程式", "式"]
+
+
+def test_runs_are_not_adjacent_so_phrases_do_not_cross_punctuation():
+    toks = tokens.tokens("數學，教學")
+    assert "學教" not in [t for t, _p in toks]
+    assert ("學", 2) in toks and ("教", 5) in toks  # a gap: 學 <-> 教 is not a phrase
+
+
+def test_query_shapes():
+    assert tokens.tsquery_literal("數") == "'數'"
+    assert tokens.tsquery_literal("數學") == "'數學'"
+    assert tokens.tsquery_literal("差異化教學") == "('差異' <-> '異化' <-> '化教' <-> '教學')"
+    assert tokens.tsquery_literal("英語 Python") == "'英語' & 'python'"
+    assert tokens.tsquery_literal("台") == "'臺'"
+    assert tokens.tsquery_literal(" ，！ ") is None
+
+
+def test_quotes_are_escaped_in_literals():
+    assert tokens.tsvector_literal("a'b") == "'a':1 'b':4"
