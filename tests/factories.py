@@ -295,3 +295,32 @@ def course_form_data(*, revision=None, sessions=(), **overrides):
     if revision is not None:
         post["revision"] = str(revision)
     return post
+
+
+# --- registration (added by the registration area; everything above is unchanged) ---------
+
+
+def make_teacher_user(unit=None, *, title="15-4", **user_fields):
+    """A teacher with a login, serving at `unit` (None: no serving unit)."""
+    user = UserFactory(kind=User.Kind.TEACHER, **user_fields)
+    TeacherFactory(user=user, serving_unit=unit, title=title)
+    user.refresh_from_db()
+    return user
+
+
+def open_course(unit=None, *, classes=1, seats=10, opened_days_ago=1, closes_in_days=2, **kw):
+    """A published course whose registration window is open now (it opened at midnight
+    `opened_days_ago` days ago and closes at the end of the day `closes_in_days` from today)."""
+    from django.utils import timezone
+
+    from inservice.courses.models import CourseVersion
+
+    course = make_course(unit, approve=True, classes=classes, seats_per_class=seats, **kw)
+    today = timezone.localdate()
+    CourseVersion.objects.filter(course=course).update(
+        registration_start=today - _dt.timedelta(days=opened_days_ago),
+        registration_end=today + _dt.timedelta(days=closes_in_days),
+    )
+    course.refresh_from_db()
+    course.published.refresh_from_db()
+    return course

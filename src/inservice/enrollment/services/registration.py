@@ -1,0 +1,609 @@
+"""Online registration (線上報名): register, cancel, waitlist promotion, organizer controls.
+
+No overbooking: every change to who holds a seat of a course happens while holding the row
+lock of the course's `EnrollmentOptions` (`SELECT ... FOR UPDATE`), and the seat count is
+recounted under that lock. A lock that is not granted within `LOCK_TIMEOUT_MS` becomes a
+"busy, try again" error: the request fails, a course is never oversold.
+
+Cancellation deadline: a teacher may cancel up to the moment registration closes
+(`version.registration_closes`, the end of the deadline day). After that the organizer's roll
+is being prepared; the teacher asks the organizer, who can remove the registration.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from inservice.core.audit import log_event
+from inservice.core.errors import DomainError, PermissionDeniedError, ValidationFailed
+from inservice.courses import permissions as course_permissions
+from inservice.courses.models import Course, CourseStatus
+from inservice.notifications.services import mail_user
+from inservice.organizations.models import UnitKind
+
+from ..models import (
+    ACTIVE_STATUSES,
+    AdmissionMode,
+    EnrollmentOptions,
+    Registration,
+    RegistrationStatus,
+    Restriction,
+)
+
+LOCK_TIMEOUT_MS = getattr(settings, "ENROLLMENT_LOCK_TIMEOUT_MS", 5000)
+
+# The teacher's school kind as a target stage (參加對象教育階段別, code table 14).
+STAGE_OF_UNIT_KIND = {
+    UnitKind.SENIOR_HIGH: "14-1",
+    UnitKind.VOCATIONAL_HIGH: "14-2",
+    UnitKind.JUNIOR_HIGH: "14-3",
+    UnitKind.ELEMENTARY: "14-4",
+    UnitKind.KINDERGARTEN: "14-5",
+    UnitKind.SPECIAL_ED_SCHOOL: "14-6",
+}
+
+PRIORITY_GROUP_CHOICES = [
+    ("own_unit", gettext_lazy("本單位教師")),
+    ("own_county", gettext_lazy("本縣市教師")),
+    ("target_titles", gettext_lazy("符合參加對象職稱")),
+    ("target_stages", gettext_lazy("符合參加對象教育階段")),
+]
+PRIORITY_GROUPS = [code for code, _label in PRIORITY_GROUP_CHOICES]
+
+ORDER = ("queued_at", "id")
+
+
+class Busy(DomainError):
+    code = "busy"
+
+
+@dataclass
+class RegisterResult:
+    registration: Registration
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def options_for(course: Course) -> EnrollmentOptions:
+    options, _created = EnrollmentOptions.objects.get_or_create(course=course)
+    return options
+
+
+def waitlist(course: Course):
+    return Registration.objects.filter(
+        course=course, status=RegistrationStatus.WAITLISTED
+    ).order_by(*ORDER)
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    """1 for the first in line; None when not waitlisted."""
+    if registration.status != RegistrationStatus.WAITLISTED:
+        return None
+    ahead = Registration.objects.filter(
+        course_id=registration.course_id, status=RegistrationStatus.WAITLISTED
+    ).filter(
+        Q(queued_at__lt=registration.queued_at)
+        | Q(queued_at=registration.queued_at, id__lt=registration.id)
+    )
+    return ahead.count() + 1
+
+
+def admitted_count(course: Course) -> int:
+    return Registration.objects.filter(course=course, status=RegistrationStatus.ADMITTED).count()
+
+
+def seats_left(course: Course) -> int:
+    version = course.published
+    capacity = version.capacity if version is not None else 0
+    return max(capacity - admitted_count(course), 0)
+
+
+def window_state(version, now=None) -> str:
+    """ "upcoming", "open" or "closed", to the minute: opens ≤ now < closes."""
+    now = now or timezone.now()
+    opens, closes = version.registration_opens, version.registration_closes
+    if opens is None or closes is None or now < opens:
+        return "upcoming"
+    if now >= closes:
+        return "closed"
+    return "open"
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _lock_options(course: Course, *, lock: bool = True) -> EnrollmentOptions:
+    """The course's options row, locked (FOR UPDATE) unless `lock` is False (tests only)."""
+    options_for(course)  # make sure the row exists (outside the lock's wait)
+    if not lock:
+        return EnrollmentOptions.objects.get(course=course)
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL lock_timeout = {int(LOCK_TIMEOUT_MS)}")
+            return EnrollmentOptions.objects.select_for_update().get(course=course)
+    except DatabaseError as exc:
+        raise Busy(_("目前報名人數眾多，系統忙碌中，請稍後再試一次。")) from exc
+
+
+def _recount(options: EnrollmentOptions) -> int:
+    count = Registration.objects.filter(
+        course_id=options.course_id, status=RegistrationStatus.ADMITTED
+    ).count()
+    if options.admitted_count != count:
+        options.admitted_count = count
+        options.save(update_fields=["admitted_count"])
+    return count
+
+
+def _mail(registration: Registration, template: str, **context):
+    user = registration.teacher.user
+    if user is None or not user.email:
+        return
+    course = registration.course
+    mail_user(
+        user,
+        template,
+        {
+            "registration": registration,
+            "course": course,
+            "version": course.published,
+            "position": waitlist_position(registration),
+            **context,
+        },
+    )
+
+
+def _teacher_of(actor):
+    teacher = getattr(actor, "teacher", None) if getattr(actor, "is_teacher", False) else None
+    if teacher is None:
+        raise PermissionDeniedError(_("只有教師帳號可以報名研習。"))
+    return teacher
+
+
+def _check_course(course: Course):
+    if course.status == CourseStatus.CANCELLED:
+        raise DomainError(_("此課程已取消，無法報名。"), code="cancelled")
+    if course.status == CourseStatus.CLOSED:
+        raise DomainError(_("此課程已結案，無法報名。"), code="closed")
+    if course.status != CourseStatus.PUBLISHED or course.published_id is None:
+        raise DomainError(_("此課程尚未核准公告，無法報名。"), code="not_published")
+
+
+def _check_window(version, now):
+    opens, closes = version.registration_opens, version.registration_closes
+    if opens is None or closes is None:
+        raise DomainError(_("此課程未設定報名期間，無法線上報名。"), code="no_window")
+    if now < opens:
+        raise DomainError(
+            _("尚未開放報名：報名將於 %(opens)s 開始（臺北時間）。")
+            % {"opens": timezone.localtime(opens).strftime("%Y-%m-%d %H:%M")},
+            code="not_open",
+        )
+    if now >= closes:
+        raise DomainError(_("報名已截止，無法報名。"), code="window_closed")
+
+
+def restriction_problem(teacher, course: Course, options: EnrollmentOptions) -> str | None:
+    """Why the organizer's restriction refuses this teacher, or None."""
+    unit = teacher.serving_unit
+    version = course.published
+    if options.restriction == Restriction.OWN_UNIT and unit.pk != course.unit_id:
+        return _("此課程僅限開課單位（%(unit)s）的教師報名。") % {"unit": course.unit.name}
+    if options.restriction == Restriction.OWN_COUNTY and (
+        unit.county_id is None or unit.county_id != course.unit.county_id
+    ):
+        county = course.unit.county.name if course.unit.county_id else ""
+        return _("此課程僅限%(county)s的教師報名。") % {"county": county}
+    if options.restriction == Restriction.TARGETS:
+        stage = STAGE_OF_UNIT_KIND.get(unit.kind)
+        if version.target_stages and stage is not None and stage not in version.target_stages:
+            return _("此課程的參加對象不包含您服務學校的教育階段。")
+        if version.target_titles and teacher.title not in version.target_titles:
+            return _("此課程的參加對象不包含您的職稱。")
+    return None
+
+
+def _ranges_overlap(a_start, a_end, b_start, b_end) -> bool:
+    if None in (a_start, b_start):
+        return False
+    return a_start <= (b_end or b_start) and b_start <= (a_end or a_start)
+
+
+def _sessions_overlap(v1, v2) -> bool:
+    s1, s2 = list(v1.sessions.all()), list(v2.sessions.all())
+    if not s1 or not s2:  # without sessions, the dates decide
+        return True
+    return any(
+        a.date == b.date and a.start_time < b.end_time and b.start_time < a.end_time
+        for a in s1
+        for b in s2
+    )
+
+
+def overlap_warnings(teacher, course: Course) -> list[str]:
+    """Courses the teacher is admitted to whose dates (and sessions, when both have them)
+    overlap this one: a warning, not a refusal."""
+    version = course.published
+    warnings = []
+    others = (
+        Registration.objects.filter(teacher=teacher, status=RegistrationStatus.ADMITTED)
+        .exclude(course=course)
+        .select_related("course__published")
+    )
+    for other in others:
+        ov = other.course.published
+        if ov is None or other.course.status == CourseStatus.CANCELLED:
+            continue
+        if _ranges_overlap(version.start_date, version.end_date, ov.start_date, ov.end_date):
+            if _sessions_overlap(version, ov):
+                warnings.append(
+                    _("提醒：此課程與您已錄取的「%(name)s」（課程代碼 %(code)s）上課時間重疊。")
+                    % {"name": ov.name, "code": other.course.code}
+                )
+    return warnings
+
+
+def _promote(options: EnrollmentOptions, capacity: int, *, actor=None) -> list[Registration]:
+    """Fill free seats from the waitlist in queue order (caller holds the lock)."""
+    promoted = []
+    free = capacity - _recount(options)
+    if free <= 0:
+        return promoted
+    for registration in waitlist(options.course).select_related("teacher__user")[:free]:
+        registration.status = RegistrationStatus.ADMITTED
+        registration.save(update_fields=["status", "updated_at"])
+        log_event(
+            "enrollment.promoted",
+            actor=actor,
+            obj=registration,
+            before={"status": RegistrationStatus.WAITLISTED},
+            after={"status": RegistrationStatus.ADMITTED},
+        )
+        promoted.append(registration)
+    _recount(options)
+    for registration in promoted:
+        _mail(registration, "enrollment_promoted")
+    return promoted
+
+
+# --- teacher actions --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def register(*, actor, course: Course, now=None, _lock=True, _pause=None) -> RegisterResult:
+    """Register the acting teacher for `course`: admitted, waitlisted, or (lottery) applied.
+
+    `_lock` and `_pause` exist for the concurrency test only (it shows the race the lock
+    prevents); production code never passes them.
+    """
+    now = now or timezone.now()
+    teacher = _teacher_of(actor)
+    if teacher.serving_unit_id is None:
+        raise DomainError(_("您尚未設定服務單位，請先設定服務學校後再報名。"), code="no_unit")
+    course = Course.objects.select_related("published", "unit", "unit__county").get(pk=course.pk)
+    _check_course(course)
+    version = course.published
+    _check_window(version, now)
+    options = _lock_options(course, lock=_lock)
+    problem = restriction_problem(teacher, course, options)
+    if problem:
+        raise DomainError(problem, code="restricted")
+    existing = Registration.objects.filter(course=course, teacher=teacher).first()
+    if existing is not None and existing.status in ACTIVE_STATUSES:
+        raise DomainError(
+            _("您已報名此課程（目前狀態：%(status)s），不需重複報名。")
+            % {"status": existing.get_status_display()},
+            code="duplicate",
+        )
+    if existing is not None and existing.status == RegistrationStatus.REMOVED:
+        raise DomainError(
+            _("您的報名已由開課單位移除，如有疑問請洽開課單位承辦人。"), code="removed"
+        )
+    if options.mode == AdmissionMode.LOTTERY:
+        if options.drawn_at is not None:
+            raise DomainError(_("此課程已完成抽籤，無法再登記。"), code="drawn")
+        from .lottery import ensure_commitment
+
+        ensure_commitment(options)
+        status = RegistrationStatus.APPLIED
+    else:
+        taken = (
+            _recount(options)
+            if _lock
+            else Registration.objects.filter(
+                course=course, status=RegistrationStatus.ADMITTED
+            ).count()
+        )
+        if _pause is not None:
+            _pause()
+        if taken < version.capacity:
+            status = RegistrationStatus.ADMITTED
+        elif options.allow_waitlist:
+            status = RegistrationStatus.WAITLISTED
+        else:
+            raise DomainError(_("此課程名額已滿，且未開放候補。"), code="full")
+    registration = existing or Registration(course=course, teacher=teacher)
+    before = {"status": existing.status} if existing else None
+    registration.status = status
+    registration.queued_at = now
+    registration.cancelled_at = None
+    registration.note = ""
+    registration.priority_group = None
+    registration.draw_rank = None
+    registration.save()
+    if status == RegistrationStatus.ADMITTED:
+        if _lock:
+            _recount(options)
+        else:
+            EnrollmentOptions.objects.filter(pk=options.pk).update(
+                admitted_count=Registration.objects.filter(
+                    course=course, status=RegistrationStatus.ADMITTED
+                ).count()
+            )
+    log_event(
+        "enrollment.registered",
+        actor=actor,
+        obj=registration,
+        before=before,
+        after={"status": status},
+        data={"course": course.code},
+    )
+    warnings = overlap_warnings(teacher, course) if status != RegistrationStatus.APPLIED else []
+    _mail(registration, f"enrollment_{status}", warnings=warnings)
+    return RegisterResult(registration, warnings)
+
+
+def _own_registration(actor, registration: Registration) -> Registration:
+    teacher = _teacher_of(actor)
+    if registration.teacher_id != teacher.pk:
+        raise PermissionDeniedError()
+    return registration
+
+
+@transaction.atomic
+def cancel_registration(*, actor, registration: Registration, now=None) -> Registration:
+    """The teacher cancels before registration closes; a freed seat goes to the waitlist."""
+    now = now or timezone.now()
+    _own_registration(actor, registration)
+    course = Course.objects.select_related("published").get(pk=registration.course_id)
+    options = _lock_options(course)
+    registration = Registration.objects.select_related("teacher__user").get(pk=registration.pk)
+    if registration.status not in ACTIVE_STATUSES:
+        raise DomainError(_("此報名已取消或已不在有效狀態。"), code="not_active")
+    version = course.published
+    closes = version.registration_closes if version is not None else None
+    if closes is not None and now >= closes:
+        raise DomainError(
+            _("報名已截止，無法自行取消；如需取消請洽開課單位承辦人。"), code="deadline"
+        )
+    before = registration.status
+    registration.status = RegistrationStatus.CANCELLED
+    registration.cancelled_at = now
+    registration.save(update_fields=["status", "cancelled_at", "updated_at"])
+    log_event(
+        "enrollment.cancelled",
+        actor=actor,
+        obj=registration,
+        before={"status": before},
+        after={"status": registration.status},
+    )
+    _mail(registration, "enrollment_cancelled")
+    if before == RegistrationStatus.ADMITTED and version is not None:
+        _promote(options, version.capacity, actor=actor)
+    else:
+        _recount(options)
+    return registration
+
+
+# --- organizer controls -----------------------------------------------------------------------
+
+
+def _require_manager(actor, course: Course):
+    from inservice.accounts.permissions import Function, can
+
+    if not (course_permissions.can_manage(actor, course) and can(actor, Function.COURSE_MANAGE)):
+        raise PermissionDeniedError()
+
+
+def _managed(actor, registration: Registration):
+    course = Course.objects.select_related("published", "unit").get(pk=registration.course_id)
+    _require_manager(actor, course)
+    options = _lock_options(course)
+    registration = Registration.objects.select_related("teacher__user", "course").get(
+        pk=registration.pk
+    )
+    return course, options, registration
+
+
+@transaction.atomic
+def admit_from_waitlist(*, actor, registration: Registration) -> Registration:
+    course, options, registration = _managed(actor, registration)
+    if registration.status != RegistrationStatus.WAITLISTED:
+        raise DomainError(_("只能錄取候補中的報名者。"), code="not_waitlisted")
+    if _recount(options) >= course.published.capacity:
+        raise DomainError(
+            _("名額已滿，無法再錄取；請先移除一位錄取者或修改課程名額。"), code="full"
+        )
+    registration.status = RegistrationStatus.ADMITTED
+    registration.save(update_fields=["status", "updated_at"])
+    _recount(options)
+    log_event(
+        "enrollment.admitted_by_organizer",
+        actor=actor,
+        obj=registration,
+        before={"status": RegistrationStatus.WAITLISTED},
+        after={"status": RegistrationStatus.ADMITTED},
+    )
+    _mail(registration, "enrollment_promoted")
+    return registration
+
+
+@transaction.atomic
+def remove_registration(*, actor, registration: Registration, reason: str) -> Registration:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("請填寫移除原因，系統會通知該教師。"), field="reason")
+    course, options, registration = _managed(actor, registration)
+    if registration.status not in ACTIVE_STATUSES:
+        raise DomainError(_("此報名已取消或已不在有效狀態。"), code="not_active")
+    before = registration.status
+    registration.status = RegistrationStatus.REMOVED
+    registration.cancelled_at = timezone.now()
+    registration.note = reason[:200]
+    registration.save(update_fields=["status", "cancelled_at", "note", "updated_at"])
+    log_event(
+        "enrollment.removed",
+        actor=actor,
+        obj=registration,
+        before={"status": before},
+        after={"status": registration.status},
+        data={"reason": reason},
+    )
+    _mail(registration, "enrollment_removed", reason=reason)
+    if before == RegistrationStatus.ADMITTED:
+        _promote(options, course.published.capacity, actor=actor)
+    return registration
+
+
+@transaction.atomic
+def move_in_waitlist(*, actor, registration: Registration, direction: str) -> Registration:
+    """Swap places with the neighbour ahead ("up") or behind ("down")."""
+    if direction not in ("up", "down"):
+        raise ValidationFailed()
+    course, options, registration = _managed(actor, registration)
+    if registration.status != RegistrationStatus.WAITLISTED:
+        raise DomainError(_("只能調整候補中的順序。"), code="not_waitlisted")
+    line = list(waitlist(course))
+    index = next(i for i, r in enumerate(line) if r.pk == registration.pk)
+    other_index = index - 1 if direction == "up" else index + 1
+    if other_index < 0 or other_index >= len(line):
+        raise DomainError(_("已在候補名單的最前面或最後面。"), code="edge")
+    other = line[other_index]
+    before = index + 1
+    # Distinct times keep the order strict, even when both were queued at the same instant.
+    a, b = sorted([registration.queued_at, other.queued_at])
+    if a == b:
+        b = a + datetime.timedelta(microseconds=1)
+    first, second = (registration, other) if direction == "up" else (other, registration)
+    first.queued_at, second.queued_at = a, b
+    for r in (first, second):
+        r.save(update_fields=["queued_at", "updated_at"])
+    log_event(
+        "enrollment.waitlist_moved",
+        actor=actor,
+        obj=registration,
+        before={"position": before},
+        after={"position": other_index + 1},
+    )
+    return registration
+
+
+@transaction.atomic
+def set_options(
+    *,
+    actor,
+    course: Course,
+    mode: str,
+    allow_waitlist: bool,
+    restriction: str,
+    priority_groups: list[str],
+    now=None,
+) -> EnrollmentOptions:
+    """The organizer's registration settings. The admission mode is fixed once registration
+    has opened (or anyone registered); switching to lottery before then commits the seed."""
+    now = now or timezone.now()
+    course = Course.objects.select_related("published").get(pk=course.pk)
+    _require_manager(actor, course)
+    options = _lock_options(course)
+    if mode not in AdmissionMode.values or restriction not in Restriction.values:
+        raise ValidationFailed()
+    unknown = [g for g in priority_groups if g not in PRIORITY_GROUPS]
+    if unknown:
+        raise ValidationFailed(_("未知的優先順序群組。"), field="priority_groups")
+    before = {
+        "mode": options.mode,
+        "allow_waitlist": options.allow_waitlist,
+        "restriction": options.restriction,
+        "priority_groups": options.priority_groups,
+    }
+    if mode != options.mode:
+        version = course.published
+        started = version is not None and window_state(version, now) != "upcoming"
+        if started or Registration.objects.filter(course=course).exists():
+            raise DomainError(
+                _("報名開始後（或已有人報名）不能變更錄取方式。"), code="mode_locked", field="mode"
+            )
+    if options.drawn_at is not None and priority_groups != options.priority_groups:
+        raise DomainError(_("已完成抽籤，不能變更優先順序。"), field="priority_groups")
+    options.mode = mode
+    options.allow_waitlist = allow_waitlist
+    options.restriction = restriction
+    options.priority_groups = list(dict.fromkeys(priority_groups))
+    if mode == AdmissionMode.LOTTERY:
+        from .lottery import ensure_commitment
+
+        ensure_commitment(options, save=False)
+    elif options.drawn_at is None:
+        options.seed = ""
+        options.seed_commitment = ""
+    options.save()
+    log_event(
+        "enrollment.options_changed",
+        actor=actor,
+        obj=course,
+        before=before,
+        after={
+            "mode": options.mode,
+            "allow_waitlist": options.allow_waitlist,
+            "restriction": options.restriction,
+            "priority_groups": options.priority_groups,
+        },
+    )
+    return options
+
+
+# --- the course is cancelled (issue 3: every registrant is told) ------------------------------
+
+
+def on_course_cancelled(sender, *, course, reason, **kwargs):
+    """Receiver of `courses.services.lifecycle.course_cancelled` (sent after commit)."""
+    cancel_all_registrations(course=course, reason=reason)
+
+
+@transaction.atomic
+def cancel_all_registrations(*, course: Course, reason: str) -> int:
+    options = _lock_options(course)
+    now = timezone.now()
+    registrations = list(
+        Registration.objects.filter(course=course, status__in=ACTIVE_STATUSES).select_related(
+            "teacher__user", "course__published"
+        )
+    )
+    for registration in registrations:
+        before = registration.status
+        registration.status = RegistrationStatus.CANCELLED
+        registration.cancelled_at = now
+        registration.note = (_("課程已取消：%(reason)s") % {"reason": reason})[:200]
+        registration.save(update_fields=["status", "cancelled_at", "note", "updated_at"])
+        log_event(
+            "enrollment.course_cancelled",
+            obj=registration,
+            before={"status": before},
+            after={"status": registration.status},
+            data={"reason": reason},
+        )
+        _mail(registration, "enrollment_course_cancelled", reason=reason)
+    _recount(options)
+    return len(registrations)
