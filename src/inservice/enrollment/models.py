@@ -115,6 +115,9 @@ class Favourite(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     alert_opening_sent_at = models.DateTimeField(null=True, blank=True)
     alert_seats_sent_at = models.DateTimeField(null=True, blank=True)
+    # Set by the alerts job when it sees the course full; a later run that finds a free seat
+    # mails once and clears it (one mail per freeing).
+    seen_full_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("收藏課程")
