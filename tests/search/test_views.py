@@ -1,0 +1,131 @@
+"""The search pages: parameters in the URL, malformed ones ignored with a notice, pagination,
+entry pages per county and school, and a fixed number of queries per page."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from inservice.organizations.models import County
+from tests.factories import UnitFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def taipei_school():
+    return UnitFactory(county=County.objects.get(code="63000"), name="民權國小")
+
+
+def test_keyword_search_page(client, publish, taipei_school):
+    course = publish(taipei_school, name="數學素養工作坊")
+    publish(taipei_school, name="英語教學")
+    response = client.get("/courses/", {"q": "數學"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'value="數學"' in html
+    assert "找到 1 門課程" in html
+    assert f'href="/courses/{course.code}/"' in html and str(course.code) in html
+    assert "民權國小" in html and "尚未開放報名" in html
+    assert "英語教學" not in html
+
+
+def test_filters_are_a_shareable_url_and_the_form_keeps_them(client, publish, taipei_school):
+    publish(taipei_school, name="數學素養工作坊")
+    url = "/courses/?q=數學&county=63000&stage=14-4&delivery=11-3&sort=deadline"
+    html = client.get(url).content.decode()
+    assert "找到 1 門課程" in html
+    assert 'value="14-4" ' in html and "checked" in html
+    assert '<option value="63000" selected>' in html
+    html = client.get("/courses/?county=65000").content.decode()
+    assert "找到 0 門課程" in html and "沒有符合條件的研習課程" in html
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "from=2024-13-45",
+        "to=yesterday",
+        "county=99999",
+        "unit=NO-SUCH-UNIT",
+        "stage=14-99",
+        "item=1-3-6%27%3B--",
+        "sort=random",
+        "page=abc",
+        "page=999",
+        "open=maybe",
+        "q=" + "長" * 300,
+        "tag=%00",
+        "category=5-1&category=5-2",
+    ],
+)
+def test_malformed_parameters_never_fail(client, publish, taipei_school, query):
+    publish(taipei_school, name="數學素養工作坊")
+    response = client.get("/courses/?" + query)
+    assert response.status_code == 200
+
+
+def test_malformed_parameter_is_reported_and_the_rest_applies(client, publish, taipei_school):
+    publish(taipei_school, name="數學素養工作坊")
+    html = client.get("/courses/?q=數學&from=2024-13-45&county=99999").content.decode()
+    assert "已略過" in html and "課程日期起" in html and "縣市" in html
+    assert "找到 1 門課程" in html  # the keyword still applies
+
+
+def test_pagination_keeps_the_filters(client, publish, taipei_school):
+    from inservice.search import views
+
+    for n in range(3):
+        publish(taipei_school, name=f"數學研習{n}")
+    views_page_size = views.PAGE_SIZE
+    views.PAGE_SIZE = 2
+    try:
+        html = client.get("/courses/", {"q": "數學"}).content.decode()
+        assert "找到 3 門課程" in html and "第 1 / 2 頁" in html
+        assert "?q=%E6%95%B8%E5%AD%B8&amp;page=2" in html
+        html = client.get("/courses/", {"q": "數學", "page": 2}).content.decode()
+        assert "第 2 / 2 頁" in html and html.count("<li>\n      <h3>") == 1
+    finally:
+        views.PAGE_SIZE = views_page_size
+
+
+def test_county_and_school_entry_pages(client, publish, taipei_school):
+    course = publish(taipei_school, name="臺北市的課")
+    newtaipei = UnitFactory(county=County.objects.get(code="65000"), name="板橋國小")
+    other = publish(newtaipei, name="新北市的課")
+    html = client.get("/courses/county/63000/").content.decode()
+    assert "依縣市研習課程：臺北市" in html
+    assert "臺北市的課" in html and "新北市的課" not in html
+    # The county stays fixed even if a parameter says otherwise.
+    assert "新北市的課" not in client.get("/courses/county/63000/?county=65000").content.decode()
+    html = client.get(f"/courses/unit/{newtaipei.code}/").content.decode()
+    assert "依學校研習課程：板橋國小" in html
+    assert "新北市的課" in html and "臺北市的課" not in html
+    assert client.get("/courses/county/00000/").status_code == 404
+    assert client.get("/courses/unit/NOPE/").status_code == 404
+    assert course.code != other.code
+
+
+def test_home_page_counties_lead_to_the_county_pages(client, db):
+    html = client.get("/").content.decode()
+    assert 'href="/courses/county/63000/"' in html
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_query_count_is_fixed(client, publish, taipei_school):
+    publish(taipei_school, name="數學一")
+    client.get("/courses/")  # warm the catalog cache (code tables, tags)
+    url = "/courses/?q=數學&stage=14-4&delivery=11-3&unit=" + taipei_school.code
+    few = _queries(client, "/courses/?q=數學")
+    for n in range(5):
+        other = UnitFactory(county=County.objects.get(code="66000"))
+        publish(other, name=f"數學{n}")
+    assert _queries(client, "/courses/?q=數學") == few
+    # Counties for the form, the count, the page (unit and county joined).
+    assert few == 3
+    assert _queries(client, url) == 4  # + the unit code lookup
+    assert "找到 1 門課程" in client.get(url).content.decode()
