@@ -133,3 +133,25 @@ def test_digest_skips_searches_saved_after_publication(taipei):
     make_course(UnitFactory(county=taipei), approve=True, name="數學研習")
     SavedSearch.objects.create(teacher=teacher_login(taipei), name="數學", params={"q": "數學"})
     assert alerts.send_search_digests(now=timezone.now()) == 0
+
+
+def test_digest_offers_rfc8058_one_click_unsubscribe(taipei):
+    from django.test import Client
+
+    me = teacher_login(taipei)
+    saved = SavedSearch.objects.create(teacher=me, name="數學", params={"q": "數學"})
+    make_course(UnitFactory(county=taipei), approve=True, name="國小數學素養教學")
+    assert alerts.send_search_digests() == 1
+    mail = OutboundEmail.objects.get(template="alert_search_digest")
+    url = mail.headers["List-Unsubscribe"].strip("<>")
+    assert url.endswith(f"/alerts/unsubscribe/{saved.unsubscribe_token}/")
+    assert mail.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # A mail client posts without a session or CSRF token.
+    from urllib.parse import urlsplit
+
+    response = Client(enforce_csrf_checks=True).post(
+        urlsplit(url).path, {"List-Unsubscribe": "One-Click"}
+    )
+    assert response.status_code == 200
+    saved.refresh_from_db()
+    assert saved.active is False

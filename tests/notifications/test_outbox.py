@@ -61,3 +61,15 @@ def test_sendtestmail_command(capsys):
     call_command("sendtestmail", "ops@example.org")
     assert OutboundEmail.objects.get().to == "ops@example.org"
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_extra_headers_reach_the_message():
+    with transaction.atomic():
+        queue_mail(
+            to="d@example.org",
+            template="test_message",
+            context={"name": "x"},
+            headers={"List-Unsubscribe": "<https://example.org/u/1>"},
+        )
+    assert mail.outbox[0].extra_headers["List-Unsubscribe"] == "<https://example.org/u/1>"

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from inservice.core.access import public, teacher
@@ -117,6 +118,7 @@ def delete_search(request, pk):
 
 
 @public
+@csrf_exempt  # RFC 8058 one-click POSTs come from mail clients; the random token is the proof
 def unsubscribe(request, token):
     """GET shows a confirm button (mail scanners prefetch links); POST unsubscribes."""
     saved = SavedSearch.objects.filter(unsubscribe_token=token).first()

@@ -16,6 +16,7 @@ class OutboundEmail(models.Model):
     body_text = models.TextField(_("內文"))
     body_html = models.TextField(_("HTML 內文"), blank=True)
     template = models.CharField(_("範本"), max_length=100)
+    headers = models.JSONField(_("額外標頭"), default=dict, blank=True)
     language = models.CharField(_("語言"), max_length=10)
     status = models.CharField(
         _("狀態"), max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True

@@ -11,7 +11,14 @@ from django.utils import translation
 from .models import OutboundEmail
 
 
-def queue_mail(*, to: str, template: str, context: dict | None = None, language: str | None = None):
+def queue_mail(
+    *,
+    to: str,
+    template: str,
+    context: dict | None = None,
+    language: str | None = None,
+    headers: dict | None = None,
+):
     """Render `notifications/mail/<template>.{subject,txt,html}` and queue it.
 
     Delivery happens after the surrounding transaction commits, so a rolled-back change
@@ -34,6 +41,7 @@ def queue_mail(*, to: str, template: str, context: dict | None = None, language:
         body_html=body_html,
         template=template,
         language=language,
+        headers=headers or {},
     )
     from .tasks import deliver_email
 
@@ -41,10 +49,11 @@ def queue_mail(*, to: str, template: str, context: dict | None = None, language:
     return email
 
 
-def mail_user(user, template: str, context: dict | None = None):
+def mail_user(user, template: str, context: dict | None = None, headers: dict | None = None):
     return queue_mail(
         to=user.email,
         template=template,
         context={"user": user, **(context or {})},
         language=getattr(user, "language", None),
+        headers=headers,
     )

@@ -12,7 +12,9 @@ def deliver_email(email_id: int):
     if email is None:
         return
     email.attempts += 1
-    message = EmailMultiAlternatives(email.subject, email.body_text, to=[email.to])
+    message = EmailMultiAlternatives(
+        email.subject, email.body_text, to=[email.to], headers=email.headers or None
+    )
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")
     try:

@@ -288,6 +288,9 @@ def send_search_digests(now: datetime.datetime | None = None) -> int:
         courses = list(found[: DIGEST_LIMIT + 1])
         with transaction.atomic():
             if courses:
+                unsubscribe_url = site + reverse(
+                    "enrollment:unsubscribe", args=[saved.unsubscribe_token]
+                )
                 mail_user(
                     saved.teacher.user,
                     "alert_search_digest",
@@ -300,8 +303,12 @@ def send_search_digests(now: datetime.datetime | None = None) -> int:
                         "more": len(courses) > DIGEST_LIMIT,
                         "total": found.count() if len(courses) > DIGEST_LIMIT else len(courses),
                         "search_url": site + search_path(saved),
-                        "unsubscribe_url": site
-                        + reverse("enrollment:unsubscribe", args=[saved.unsubscribe_token]),
+                        "unsubscribe_url": unsubscribe_url,
+                    },
+                    # RFC 8058 one-click unsubscribe for mail clients.
+                    headers={
+                        "List-Unsubscribe": f"<{unsubscribe_url}>",
+                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
                     },
                 )
                 mails += 1
