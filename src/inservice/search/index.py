@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import connection, transaction
+from django.db import connections, transaction
 
 from inservice.courses.models import Course, CourseStatus
 
@@ -13,8 +13,8 @@ from .models import CourseSearchEntry
 SEARCHABLE = (CourseStatus.PUBLISHED, CourseStatus.CLOSED)
 
 
-def _uses_tsvector() -> bool:
-    return connection.vendor == "postgresql"
+def _uses_tsvector(using: str = "default") -> bool:
+    return connections[using].vendor == "postgresql"
 
 
 def _codes(value) -> list[str]:
