@@ -111,3 +111,17 @@ def test_demo_courses_fill_the_queues_and_the_school_list(client, db):
     waiting = client.get("/national/change-requests/").context["page"]
     assert waiting.paginator.count == 1
     assert waiting.object_list[0].state == ChangeRequest.State.APPROVED
+
+
+def test_demo_teacher_has_registrations_a_waitlist_place_favourites_and_a_feed(db):
+    from inservice.enrollment.models import CalendarFeed, Favourite, Registration
+
+    call_command("demo_data", teachers=80)
+    teacher = User.objects.get(username="demo_teacher").teacher
+    statuses = set(Registration.objects.filter(teacher=teacher).values_list("status", flat=True))
+    assert {"admitted", "waitlisted"} <= statuses
+    assert Favourite.objects.filter(teacher=teacher).count() == 2
+    assert CalendarFeed.objects.filter(teacher=teacher).exists()
+    before = Registration.objects.count()
+    call_command("demo_data", teachers=80)
+    assert Registration.objects.count() == before

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from inservice.accounts.models import StaffProfile, StaffRole, StaffStatus, Teacher, User
 from inservice.core import idnumbers
+from inservice.core.errors import DomainError
 from inservice.courses.models import Course
 from inservice.organizations.models import County, Ownership, Supervision, Unit, UnitKind
 
@@ -98,6 +99,7 @@ class Command(BaseCommand):
             self._teachers(units, teachers)
             self._fixed_logins(units)
             self._courses(units)
+            self._enrollment()
         self.stdout.write(
             f"Demo data ready: {Unit.objects.count()} units, {Teacher.objects.count()} teachers, "
             f"{StaffProfile.objects.count()} staff accounts, {Course.objects.count()} courses. "
@@ -308,6 +310,45 @@ class Command(BaseCommand):
         return prefix + idnumbers.check_digit_for(prefix)
 
     # -- courses ----------------------------------------------------------------------
+
+    def _enrollment(self):
+        """The demo teacher's side: admitted registrations, a waitlist place on a popular
+        course, two favourites and a calendar feed. Registrations go through the service."""
+        from inservice.courses.models import Course
+        from inservice.enrollment.models import CalendarFeed, Favourite, Registration
+        from inservice.enrollment.services import registration
+
+        def register(user, course):
+            if Registration.objects.filter(course=course, teacher=user.teacher).exists():
+                return
+            try:
+                registration.register(actor=user, course=course)
+            except DomainError:
+                pass  # e.g. the window moved on since the demo was first loaded
+
+        def course(name):
+            return Course.objects.filter(name=name).order_by("code").first()
+
+        demo = User.objects.get(username="demo_teacher")
+        for name in ("正向管教與班級經營研習", "數位學習平臺應用研習"):
+            if course(name) is not None:
+                register(demo, course(name))
+        popular = course("自然科學探究與實作研習")
+        if popular is not None and popular.published is not None:
+            others = (
+                Teacher.objects.filter(user__isnull=False, serving_unit__isnull=False)
+                .exclude(user=demo)
+                .select_related("user")
+                .order_by("personal_identifier")[: popular.published.capacity + 1]
+            )
+            for teacher in others:
+                register(teacher.user, popular)
+            register(demo, popular)  # full by now: the demo teacher waits in line
+        for name in ("科技輔助自主學習研習", "國小班級經營研習"):
+            starred = course(name)
+            if starred is not None:
+                Favourite.objects.get_or_create(teacher=demo.teacher, course=starred)
+        CalendarFeed.objects.get_or_create(teacher=demo.teacher)
 
     def _courses(self, units):
         """Courses in every state through the life-cycle services, in several counties, so
