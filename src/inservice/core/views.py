@@ -9,4 +9,3 @@ from .access import public
 def home(request):
     counties = County.objects.all()
     return render(request, "core/home.html", {"counties": counties})
-
