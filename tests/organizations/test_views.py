@@ -129,9 +129,11 @@ def test_directory_query_count_does_not_grow_with_the_page(client, django_assert
         assert client.get(DIRECTORY).status_code == 200
 
 
-def test_home_page_county_links_filter_the_directory(client, schools):
+def test_home_page_links_to_the_unit_directory(client, schools):
+    # The county list on the home page leads to courses (tests/search); the directory stays
+    # one click away from every page.
     html = client.get("/").content.decode()
-    assert f'href="{DIRECTORY}?county={TAICHUNG}"' in html
+    assert f'href="{DIRECTORY}"' in html
 
 
 # -- detail ---------------------------------------------------------------------------
