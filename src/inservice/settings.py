@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "inservice.courses",
     "inservice.enrollment",
     "inservice.search",
+    "inservice.attendance",
+    "inservice.records",
 ]
 
 MIDDLEWARE = [
