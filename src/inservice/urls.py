@@ -14,6 +14,8 @@ urlpatterns = [
     path("catalog/", include("inservice.catalog.urls")),
     path("", include("inservice.courses.urls")),
     path("", include("inservice.enrollment.urls")),
+    path("", include("inservice.attendance.urls")),
+    path("", include("inservice.records.urls")),
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,3 @@
+"""Attendance URLs: closing (filled in by its area)."""
+
+urlpatterns: list = []

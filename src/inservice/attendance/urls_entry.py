@@ -1,0 +1,3 @@
+"""Attendance URLs: entry (filled in by its area)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Attendance URLs: sheets (filled in by its area)."""
+
+urlpatterns: list = []

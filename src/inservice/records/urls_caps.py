@@ -1,0 +1,3 @@
+"""Records URLs: caps (filled in by its area)."""
+
+urlpatterns: list = []

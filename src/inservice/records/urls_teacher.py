@@ -1,0 +1,3 @@
+"""Records URLs: teacher (filled in by its area)."""
+
+urlpatterns: list = []

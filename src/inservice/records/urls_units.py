@@ -1,0 +1,3 @@
+"""Records URLs: units (filled in by its area)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Records URLs: verify (filled in by its area)."""
+
+urlpatterns: list = []
