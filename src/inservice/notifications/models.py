@@ -17,6 +17,9 @@ class OutboundEmail(models.Model):
     body_html = models.TextField(_("HTML 內文"), blank=True)
     template = models.CharField(_("範本"), max_length=100)
     headers = models.JSONField(_("額外標頭"), default=dict, blank=True)
+    # Images the HTML body shows by Content-ID (e.g. a calendar QR code):
+    # [{"cid": "...", "mimetype": "image/png", "data": "<base64>"}]
+    inline_images = models.JSONField(_("內嵌圖片"), default=list, blank=True)
     language = models.CharField(_("語言"), max_length=10)
     status = models.CharField(
         _("狀態"), max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True

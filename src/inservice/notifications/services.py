@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from django.conf import settings
 from django.db import transaction
 from django.template import TemplateDoesNotExist
@@ -18,6 +20,7 @@ def queue_mail(
     context: dict | None = None,
     language: str | None = None,
     headers: dict | None = None,
+    inline_images: list[dict] | None = None,
 ):
     """Render `notifications/mail/<template>.{subject,txt,html}` and queue it.
 
@@ -42,6 +45,7 @@ def queue_mail(
         template=template,
         language=language,
         headers=headers or {},
+        inline_images=inline_images or [],
     )
     from .tasks import deliver_email
 
@@ -49,11 +53,23 @@ def queue_mail(
     return email
 
 
-def mail_user(user, template: str, context: dict | None = None, headers: dict | None = None):
+def mail_user(
+    user,
+    template: str,
+    context: dict | None = None,
+    headers: dict | None = None,
+    inline_images: list[dict] | None = None,
+):
     return queue_mail(
         to=user.email,
         template=template,
         context={"user": user, **(context or {})},
         language=getattr(user, "language", None),
         headers=headers,
+        inline_images=inline_images,
     )
+
+
+def inline_png(cid: str, content: bytes) -> dict:
+    """An image for `inline_images`, shown in the HTML body as `<img src="cid:{cid}">`."""
+    return {"cid": cid, "mimetype": "image/png", "data": base64.b64encode(content).decode()}

@@ -1,3 +1,6 @@
+import base64
+from email.mime.image import MIMEImage
+
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 from huey import crontab
@@ -17,6 +20,13 @@ def deliver_email(email_id: int):
     )
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")
+    for image in email.inline_images or []:
+        # multipart/related keeps the images beside the HTML that shows them by Content-ID.
+        message.mixed_subtype = "related"
+        part = MIMEImage(base64.b64decode(image["data"]), _subtype=image["mimetype"].split("/")[1])
+        part.add_header("Content-ID", f"<{image['cid']}>")
+        part.add_header("Content-Disposition", "inline", filename=f"{image['cid']}.png")
+        message.attach(part)
     try:
         message.send()
     except Exception as exc:  # SMTP errors of every kind: keep the reason, let Huey retry

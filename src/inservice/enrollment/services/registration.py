@@ -147,11 +147,38 @@ def _recount(options: EnrollmentOptions) -> int:
     return count
 
 
+# Mails that confirm a seat carry the calendar links and the QR code (issue: calendar).
+CALENDAR_MAILS = frozenset(
+    {"enrollment_admitted", "enrollment_promoted", "enrollment_lottery_result"}
+)
+
+
+def _calendar_context(registration: Registration) -> tuple[dict, list[dict]]:
+    from django.urls import reverse
+
+    from inservice.notifications.services import inline_png
+
+    from . import calendar
+
+    google_url = calendar.google_calendar_url(registration.course)
+    ics_path = reverse("enrollment:registration_ics", args=[registration.pk])
+    context = {
+        "google_calendar_url": google_url,
+        "ics_url": settings.SITE_URL.rstrip("/") + ics_path,
+        "qr_cid": "calendar-qr",
+    }
+    return context, [inline_png("calendar-qr", calendar.qr_png(google_url))]
+
+
 def _mail(registration: Registration, template: str, **context):
     user = registration.teacher.user
     if user is None or not user.email:
         return
     course = registration.course
+    images: list[dict] = []
+    if template in CALENDAR_MAILS and registration.status == RegistrationStatus.ADMITTED:
+        extra, images = _calendar_context(registration)
+        context = {**extra, **context}
     mail_user(
         user,
         template,
@@ -162,6 +189,7 @@ def _mail(registration: Registration, template: str, **context):
             "position": waitlist_position(registration),
             **context,
         },
+        inline_images=images,
     )
 
 
