@@ -1,0 +1,1 @@
+"""Attendance services: entry (the grid, walk-ins, uploads) and closing (submit, confirm, close)."""
