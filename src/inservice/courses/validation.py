@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from inservice.catalog import codes, selectors
 from inservice.catalog.models import TeacherStage
 from inservice.core.errors import ValidationFailed
+from inservice.records.hours import CREDIT_CLASS_TYPES, HOURS_PER_CREDIT  # 附件九 第10條三
 
 # Form field → code table (附件四).
 SINGLE_CODE_FIELDS = {
@@ -47,8 +48,6 @@ MULTI_CODE_FIELDS = {
 # Multi-choice fields whose "其他" code (needs_text) comes with a free-text field.
 OTHER_TEXT_FIELDS = {"delivery": "delivery_other", "target_titles": "target_title_other"}
 
-CREDIT_CLASS_TYPES = frozenset({"1-5", "1-6", "1-7", "1-8"})  # 學分班、學位班
-HOURS_PER_CREDIT = 18  # 附件九 第10條三
 CATEGORY_WITHOUT_ITEMS = "5-6"  # 附件五: 範疇 6 課程細項不明列
 
 # Required for every submission. Not required: tags (3-2, only when a policy asks for them),

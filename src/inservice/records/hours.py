@@ -78,6 +78,14 @@ def credit_hours(credits) -> Decimal:
     return Decimal(credits) * HOURS_PER_CREDIT
 
 
+def course_hours(version) -> Decimal:
+    """Hours a course gives a full attendee: credits × 18 for credit and degree classes,
+    otherwise the course's own hours (0 when not filled in)."""
+    if is_credit_class(version.class_type) and version.credits:
+        return credit_hours(version.credits)
+    return Decimal(version.hours or 0)
+
+
 def period_hours(minutes: int) -> int:
     """Hours for one continuous block of teaching of `minutes` (第10條一)."""
     if minutes < 0:
