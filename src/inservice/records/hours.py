@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Mapping
 from decimal import ROUND_FLOOR, Decimal
+from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
 
@@ -30,6 +31,7 @@ CREDIT_CLASS_TYPES = frozenset({"1-5", "1-6", "1-7", "1-8"})  # 學分班、學�
 DAILY_CAP = Decimal(6)  # 第10條二
 WEEKLY_CAP = Decimal(35)
 STEP = Decimal("0.5")
+TAIPEI = ZoneInfo("Asia/Taipei")
 ZERO = Decimal(0)
 
 
@@ -179,11 +181,14 @@ def course_day_weights(
     end: datetime.date | None,
     sessions: Iterable[tuple[datetime.date, Decimal]] = (),
 ) -> dict[datetime.date, Decimal]:
-    """Hours per day of a course: from its sessions, or every day of its dates alike."""
+    """Hours per day of a course: from its sessions, or every day of its dates alike.
+
+    Sessions without hours (all zero) say nothing about the days, so the dates decide.
+    """
     weights: dict[datetime.date, Decimal] = {}
     for date, hours in sessions:
         weights[date] = weights.get(date, ZERO) + Decimal(hours)
-    if weights:
+    if sum(weights.values(), ZERO) > 0:
         return dict(sorted(weights.items()))
     if start is None:
         return {}
@@ -198,6 +203,14 @@ def days_of(
 
 
 # --- Caps across courses ------------------------------------------------------------------
+
+
+def taipei_date(moment: datetime.datetime) -> datetime.date:
+    """The calendar day of a moment in Asia/Taipei (days and weeks are Taiwan's, whatever
+    time zone a timestamp arrives in). Naive moments are taken as Taipei time already."""
+    if moment.tzinfo is None:
+        return moment.date()
+    return moment.astimezone(TAIPEI).date()
 
 
 def week_of(day: datetime.date) -> datetime.date:

@@ -197,15 +197,16 @@ def add_external_record(
     *,
     teacher,
     snapshot: Mapping,
-    days: Mapping[datetime.date, object],
+    days: Mapping[datetime.date | datetime.datetime, object],
     closed_at: datetime.datetime | None = None,
 ) -> TrainingRecord:
     """A record from outside this site's courses (a partner or county system).
 
     `snapshot` holds the course as the source describes it (keys of SNAPSHOT_FIELDS;
     course_code, course_name, organizer_name and source are required); `days` the teacher's
-    hours per day. The same caps apply as for our own courses. A record already received for
-    the same teacher, source, partner and course code is refused (DuplicateRecord).
+    hours per day (a timestamp counts on its day in Asia/Taipei). The same caps apply as for
+    our own courses. A record already received for the same teacher, source, partner and
+    course code is refused (DuplicateRecord).
     """
     unknown = set(snapshot) - set(SNAPSHOT_FIELDS)
     if unknown:
@@ -217,6 +218,8 @@ def add_external_record(
         raise rules.HoursError(_("資料來源「%(value)s」無法辨識。") % {"value": snapshot["source"]})
     requested: dict[datetime.date, Decimal] = {}
     for date, value in days.items():
+        if isinstance(date, datetime.datetime):
+            date = rules.taipei_date(date)
         requested[date] = requested.get(date, rules.ZERO) + rules.to_hours(value)
     requested = {d: h for d, h in sorted(requested.items()) if h > 0}
     if not requested:
