@@ -100,3 +100,35 @@ class AttendanceEntry(models.Model):
 
     def __str__(self):
         return f"{self.course_id}/{self.teacher_id}: {self.status} {self.hours}"
+
+
+class AttendanceUpload(models.Model):
+    """The report of one xlsx upload, kept so the organizer can read it row by row later.
+
+    Identifiers are stored masked (ID numbers never in clear); each row is a compact list:
+    accepted `[row, who, name, status, hours_attended, outcome]`, rejected
+    `[row, who, name, status, hours_attended, reason]`.
+    """
+
+    attendance_list = models.ForeignKey(
+        AttendanceList, on_delete=models.CASCADE, related_name="uploads"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    file_name = models.CharField(_("檔名"), max_length=200)
+    total_rows = models.PositiveIntegerField(_("資料列數"), default=0)
+    added = models.PositiveIntegerField(_("新增"), default=0)
+    updated = models.PositiveIntegerField(_("更新"), default=0)
+    rejected = models.PositiveIntegerField(_("未匯入"), default=0)
+    accepted_rows = models.JSONField(default=list)
+    rejected_rows = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("出席名單上傳紀錄")
+        verbose_name_plural = _("出席名單上傳紀錄")
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self):
+        return f"{self.attendance_list.course_id} {self.file_name}"

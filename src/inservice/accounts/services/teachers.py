@@ -664,3 +664,46 @@ def export_personal_data(*, actor: User, fmt: str) -> dict:
             data={"format": fmt},
         )
     return data
+
+
+# --- people met at a course (attendance walk-ins) -------------------------------------------
+
+
+def find_or_enter_person(*, actor: User, id_number: str, name: str, context: dict | None = None):
+    """The teacher with this ID number, or a new one without login or serving unit.
+
+    Organizers meet people at a course whom the network does not know yet (現場報到). They are
+    entered as a person only: no login (sign-up later attaches one by the same ID number) and
+    no serving unit (the organizer is not their school). Returns (teacher, created). Raises
+    DomainError for an invalid ID number, or when a new person has no name.
+    """
+    try:
+        protected = idnumbers.protect(id_number)
+    except idnumbers.InvalidIdNumber as exc:
+        raise DomainError(exc.reason, code="invalid_id", field="id_number")
+    name = " ".join((name or "").split())
+    existing = Teacher.objects.filter(id_number_digest=protected.digest).first()
+    if existing is not None:
+        return existing, False
+    if not name:
+        raise DomainError(
+            _("此證號尚無教師資料；請填寫姓名，系統將新增此位教師（不含登入帳號）。"),
+            code="name_required",
+            field="name",
+        )
+    try:
+        with transaction.atomic():
+            teacher = Teacher(name=name, serving_unit=None)
+            protected.apply_to(teacher)
+            teacher.save()
+    except IntegrityError:
+        # Entered by someone else at the same moment: that row is the person.
+        return Teacher.objects.get(id_number_digest=protected.digest), False
+    log_event(
+        "teacher.entered",
+        actor=actor,
+        obj=teacher,
+        after=_teacher_snapshot(teacher),
+        data={"via": "walk_in", **(context or {})},
+    )
+    return teacher, True

@@ -1,0 +1,838 @@
+"""Attendance entry by the organizer: the grid, walk-ins and xlsx uploads.
+
+Every path writes `AttendanceEntry` rows whose hours come from `inservice.records.hours`
+(`entry_hours`), so the grid, a walk-in and an uploaded row can never disagree on a rule.
+Writes lock the course, then the list (the order the closing services use too), check that
+the list may still change, and record one audit event.
+
+Refusals change nothing and say why: a course not yet held, not published, cancelled or
+closed (closed courses change only through a change request), a list already submitted or
+confirmed, a stale grid, hours against the rules, a teacher twice.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from inservice.accounts.models import Teacher
+from inservice.accounts.services.teachers import find_or_enter_person, normalize_name
+from inservice.core import idnumbers
+from inservice.core.audit import log_event
+from inservice.core.errors import DomainError
+from inservice.courses.models import Course, CourseStatus
+from inservice.enrollment.models import Registration, RegistrationStatus
+from inservice.records import hours as rules
+
+from ..models import (
+    AttendanceEntry,
+    AttendanceList,
+    AttendanceStatus,
+    AttendanceUpload,
+    ListState,
+)
+
+EDITABLE_STATES = (ListState.OPEN, ListState.RETURNED)
+NOTE_MAX = 200
+
+
+class AttendanceRefused(DomainError):
+    """The list cannot be changed now; the message says why."""
+
+    code = "refused"
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One bad row: who (a name or the identifier as masked), and why."""
+
+    who: str
+    reason: str
+    key: object = None  # the entry id (grid) or the row number (upload)
+
+
+class GridInvalid(DomainError):
+    """Some rows of the grid break a rule; nothing was saved."""
+
+    code = "grid_invalid"
+
+    def __init__(self, problems: list[RowProblem]):
+        self.problems = problems
+        super().__init__(
+            _("有 %(n)d 筆資料需要修正，名單尚未儲存。") % {"n": len(problems)}, code=self.code
+        )
+
+
+# --- what may be entered, and when --------------------------------------------------------
+
+
+def course_hours(course: Course) -> Decimal:
+    """Hours of the approved version (credits × 18 for credit classes)."""
+    return rules.course_hours(course.published)
+
+
+def course_refusal(course: Course, today: datetime.date | None = None) -> AttendanceRefused | None:
+    """Why attendance cannot be entered for `course` today, or None."""
+    if course.status == CourseStatus.CLOSED:
+        return AttendanceRefused(
+            _(
+                "此課程已結案，出席名單與時數不能直接修改；"
+                "只能透過修改已結案課程申請（修改已結案課程內容申請表）辦理。"
+            ),
+            code="closed",
+        )
+    if course.status == CourseStatus.CANCELLED:
+        return AttendanceRefused(_("此課程已取消，不能登錄出席名單。"), code="cancelled")
+    if course.status != CourseStatus.PUBLISHED or course.published_id is None:
+        return AttendanceRefused(_("此課程尚未核准公告，不能登錄出席名單。"), code="not_published")
+    today = today or timezone.localdate()
+    start = course.start_date or course.published.start_date
+    if start is None or today < start:
+        return AttendanceRefused(
+            _("課程尚未開始（開始日期 %(start)s），開課後才能登錄出席名單與時數。")
+            % {"start": start.isoformat() if start else "—"},
+            code="not_held",
+        )
+    return None
+
+
+def list_refusal(attendance_list: AttendanceList) -> AttendanceRefused | None:
+    if attendance_list.state == ListState.SUBMITTED:
+        return AttendanceRefused(
+            _("名單已送出，等待區管中心確認；確認前不能修改。若需更正，請聯絡區管中心退回名單。"),
+            code="submitted",
+        )
+    if attendance_list.state == ListState.CONFIRMED:
+        return AttendanceRefused(_("名單已由區管中心確認，不能再修改。"), code="confirmed")
+    return None
+
+
+def can_enter(course: Course, today: datetime.date | None = None) -> bool:
+    """For links: the course is one whose attendance the organizer may open."""
+    return course_refusal(course, today) is None
+
+
+def _lock(course: Course) -> tuple[Course, AttendanceList]:
+    """Lock the course, then its list (created if new); refuse unless both may change."""
+    course = (
+        Course.objects.select_for_update(of=("self",))
+        .select_related("published", "unit")
+        .get(pk=course.pk)
+    )
+    refusal = course_refusal(course)
+    if refusal is not None:
+        raise refusal
+    AttendanceList.objects.get_or_create(course=course)
+    attendance_list = AttendanceList.objects.select_for_update().get(course=course)
+    attendance_list.course = course
+    refusal = list_refusal(attendance_list)
+    if refusal is not None:
+        raise refusal
+    return course, attendance_list
+
+
+def _bump(attendance_list: AttendanceList) -> None:
+    attendance_list.revision += 1
+    attendance_list.save(update_fields=["revision", "updated_at"])
+
+
+# --- the list and its seed ----------------------------------------------------------------
+
+
+def attendance_list_for(course: Course, *, actor=None) -> AttendanceList:
+    """The course's list, created on first use with one entry per admitted registration
+    (attended, the course's hours).
+
+    Opening it again adds registrants admitted since, and removes entries of registrations
+    no longer admitted that nobody has edited; edited entries are never dropped. A list that
+    is submitted or confirmed, or a course that is closed, is returned as it is. Raises
+    AttendanceRefused when there is no list and the course cannot have one yet.
+    """
+    with transaction.atomic():
+        try:
+            course, attendance_list = _lock(course)
+        except AttendanceRefused:
+            existing = AttendanceList.objects.filter(course=course).first()
+            if existing is None:
+                raise
+            return existing
+        added, dropped = _seed(course, attendance_list, actor=actor)
+        if added or dropped:
+            _bump(attendance_list)
+            log_event(
+                "attendance.seeded",
+                actor=actor,
+                obj=attendance_list,
+                data={"course": course.code, "added": added, "dropped": dropped},
+            )
+    return attendance_list
+
+
+def _seed(course, attendance_list, *, actor) -> tuple[int, int]:
+    full = course_hours(course)
+    stale = AttendanceEntry.objects.filter(
+        attendance_list=attendance_list, walk_in=False, updated_by__isnull=True
+    ).exclude(registration__status=RegistrationStatus.ADMITTED)
+    dropped, _detail = stale.delete()
+    on_list = set(attendance_list.entries.values_list("teacher_id", flat=True))
+    new = [
+        AttendanceEntry(
+            attendance_list=attendance_list,
+            course=course,
+            teacher_id=reg.teacher_id,
+            registration=reg,
+            status=AttendanceStatus.ATTENDED,
+            hours=full,
+        )
+        for reg in Registration.objects.filter(
+            course=course, status=RegistrationStatus.ADMITTED
+        ).order_by("queued_at", "id")
+        if reg.teacher_id not in on_list
+    ]
+    AttendanceEntry.objects.bulk_create(new)
+    return len(new), dropped
+
+
+def entries_for_grid(attendance_list: AttendanceList):
+    return (
+        attendance_list.entries.select_related("teacher", "teacher__serving_unit")
+        .order_by("walk_in", "teacher__name", "id")
+        .all()
+    )
+
+
+# --- one row, wherever it comes from ------------------------------------------------------
+
+
+STATUS_WORDS = {
+    **{str(label): value for value, label in AttendanceStatus.choices},
+    **{value: value for value in AttendanceStatus.values},
+    "遲到": AttendanceStatus.PARTIAL,
+    "早退": AttendanceStatus.PARTIAL,
+    "出席": AttendanceStatus.ATTENDED,
+}
+
+
+def _clean_text(value) -> str:
+    if value is None:
+        return ""
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def _checked_hours(status: str, full: Decimal, hours_attended) -> tuple[Decimal | None, Decimal]:
+    """(hours attended to store, hours given) or HoursError. Attended and absent store none."""
+    given = rules.entry_hours(status, full, hours_attended)
+    if status in (AttendanceStatus.LEAVE, AttendanceStatus.PARTIAL):
+        return rules.to_hours(hours_attended), given
+    return None, given
+
+
+def _check_status(value) -> str:
+    status = STATUS_WORDS.get(_clean_text(value))
+    if status is None:
+        if not _clean_text(value):
+            raise rules.HoursError(_("請選擇出席情形。"))
+        raise rules.HoursError(
+            _(
+                "出席情形「%(value)s」無法辨識，請填「全程參與」、「缺席」、「請假」或「遲到或早退」。"
+            )
+            % {"value": _clean_text(value)[:20]}
+        )
+    return status
+
+
+def _check_note(value) -> str:
+    note = _clean_text(value)
+    if len(note) > NOTE_MAX:
+        raise rules.HoursError(_("備註最多 %(n)d 字。") % {"n": NOTE_MAX})
+    return note
+
+
+# --- the grid -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GridResult:
+    attendance_list: AttendanceList
+    changed: int
+
+
+def save_grid(*, actor, course: Course, rows: Iterable[Mapping], revision: int) -> GridResult:
+    """Save the online grid, all or nothing.
+
+    `rows` hold `entry` (id), `status`, `hours_attended` and `note`; entries not in `rows`
+    stay as they are. Every bad row is reported (GridInvalid.problems, with the teacher's
+    name) and nothing is saved; a grid rendered before the list last changed is refused.
+    """
+    with transaction.atomic():
+        course, attendance_list = _lock(course)
+        if revision != attendance_list.revision:
+            raise AttendanceRefused(
+                _("名單在您開啟此頁後已有變更（其他人儲存、現場報到或上傳），請重新載入後再修改。"),
+                code="stale",
+            )
+        full = course_hours(course)
+        entries = {e.pk: e for e in attendance_list.entries.select_related("teacher")}
+        problems: list[RowProblem] = []
+        seen: set[int] = set()
+        changed: list[AttendanceEntry] = []
+        for row in rows:
+            try:
+                pk = int(row.get("entry"))
+            except (TypeError, ValueError):
+                pk = None
+            entry = entries.get(pk)
+            if entry is None:
+                problems.append(
+                    RowProblem(str(row.get("entry")), _("此筆資料不在本課程的名單上。"), pk)
+                )
+                continue
+            who = entry.teacher.name
+            if pk in seen:
+                problems.append(RowProblem(who, _("同一位教師在表單中出現兩次。"), pk))
+                continue
+            seen.add(pk)
+            try:
+                status = _check_status(row.get("status"))
+                attended, given = _checked_hours(status, full, row.get("hours_attended"))
+                note = _check_note(row.get("note"))
+            except DomainError as exc:
+                problems.append(RowProblem(who, str(exc.message), pk))
+                continue
+            new = (status, attended, given, note)
+            if new != (entry.status, entry.hours_attended, entry.hours, entry.note):
+                entry.status, entry.hours_attended, entry.hours, entry.note = new
+                entry.updated_by = actor
+                changed.append(entry)
+        if problems:
+            raise GridInvalid(problems)
+        now = timezone.now()
+        for entry in changed:
+            entry.updated_at = now
+        AttendanceEntry.objects.bulk_update(
+            changed, ["status", "hours_attended", "hours", "note", "updated_by", "updated_at"]
+        )
+        if changed:
+            _bump(attendance_list)
+            log_event(
+                "attendance.grid_saved",
+                actor=actor,
+                obj=attendance_list,
+                data={"course": course.code, "changed": len(changed), **summary(attendance_list)},
+            )
+    return GridResult(attendance_list, len(changed))
+
+
+def summary(attendance_list: AttendanceList) -> dict:
+    """Entries per status and the hours given in all (for audit and the page)."""
+    counts = {value: 0 for value in AttendanceStatus.values}
+    total = Decimal(0)
+    for status, given in attendance_list.entries.values_list("status", "hours"):
+        counts[status] = counts.get(status, 0) + 1
+        total += given
+    return {"statuses": counts, "hours": str(total)}
+
+
+# --- finding a person ---------------------------------------------------------------------
+
+
+PERSONAL_ID_SHAPE = re.compile(r"^T\d{9}$")
+AMBIGUOUS = gettext_lazy(
+    "此號碼同時是一位教師的身分證號與另一位教師的個人識別碼，請改用另一種號碼輸入。"
+)
+UNKNOWN_IDENTIFIER = gettext_lazy("查無此教師個人專用識別號碼。")
+
+
+@dataclass(frozen=True)
+class Key:
+    """An entered ID number or personal identifier, normalised."""
+
+    value: str
+    digest: str | None  # set when the value is a valid ID number
+    id_error: str | None  # why it is not a valid ID number
+
+    @property
+    def masked(self) -> str:
+        if self.digest is not None:
+            return idnumbers.mask(self.value)
+        if PERSONAL_ID_SHAPE.match(self.value):
+            return self.value
+        if len(self.value) <= 4:
+            return self.value[:1] + "*" * (len(self.value) - 1)
+        return self.value[:1] + "*" * (len(self.value) - 4) + self.value[-3:]
+
+
+def parse_key(raw) -> Key:
+    value = idnumbers.normalize(_clean_text(raw))
+    try:
+        value, _kind = idnumbers.classify(value)
+        return Key(value, idnumbers.digest(value), None)
+    except idnumbers.InvalidIdNumber as exc:
+        return Key(value, None, str(exc.reason))
+
+
+def _lookup(keys: Iterable[Key]) -> tuple[dict, dict]:
+    """One query: teachers by personal identifier and by ID digest."""
+    idents = {k.value for k in keys if k.value and len(k.value) <= 12}
+    digests = {k.digest for k in keys if k.digest}
+    by_ident, by_digest = {}, {}
+    if not idents and not digests:
+        return by_ident, by_digest
+    rows = Teacher.objects.filter(
+        Q(personal_identifier__in=idents) | Q(id_number_digest__in=digests)
+    ).values_list("pk", "name", "personal_identifier", "id_number_digest")
+    for pk, name, ident, digest in rows:
+        if ident in idents:
+            by_ident[ident] = (pk, name)
+        if digest in digests:
+            by_digest[digest] = (pk, name)
+    return by_ident, by_digest
+
+
+def _match(key: Key, by_ident: dict, by_digest: dict):
+    """(pk, name) of the teacher the key names, None when unknown; DomainError when the key
+    itself is wrong (ambiguous, or neither a known identifier nor a valid ID number)."""
+    if not key.value:
+        raise DomainError(_("未填寫身分證號或個人識別碼。"), code="missing_key")
+    as_ident = by_ident.get(key.value)
+    as_id = by_digest.get(key.digest) if key.digest else None
+    if as_ident and as_id and as_ident[0] != as_id[0]:
+        raise DomainError(AMBIGUOUS, code="ambiguous")
+    if as_ident or as_id:
+        return as_ident or as_id
+    if key.digest is not None:
+        return None
+    if PERSONAL_ID_SHAPE.match(key.value):
+        raise DomainError(
+            _("%(unknown)s若這是身分證號：%(reason)s")
+            % {"unknown": UNKNOWN_IDENTIFIER, "reason": key.id_error},
+            code="unknown_identifier",
+        )
+    raise DomainError(key.id_error, code="invalid_id")
+
+
+def _name_matches(entered: str, recorded: str) -> bool:
+    return not entered.strip() or normalize_name(entered) == normalize_name(recorded)
+
+
+NAME_MISMATCH = gettext_lazy("姓名與此號碼登錄的教師姓名不符，請核對姓名與號碼。")
+
+
+# --- walk-ins -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WalkInResult:
+    entry: AttendanceEntry
+    teacher: Teacher
+    created_teacher: bool
+
+
+def add_walk_in(
+    *,
+    actor,
+    course: Course,
+    id_or_identifier: str,
+    name: str = "",
+    status: str = AttendanceStatus.ATTENDED,
+    hours_attended=None,
+    note: str = "",
+) -> WalkInResult:
+    """Add a teacher who came without being admitted (現場報到).
+
+    Found by ID number / resident certificate number (through its keyed digest) or by the
+    personal identifier; a person the network does not know is entered as a teacher without
+    login (a name is then required). The entry is marked as a walk-in.
+    """
+    with transaction.atomic():
+        course, attendance_list = _lock(course)
+        full = course_hours(course)
+        try:
+            status = _check_status(status)
+        except rules.HoursError as exc:
+            raise DomainError(exc.message, code="status", field="status") from None
+        try:
+            attended, given = _checked_hours(status, full, hours_attended)
+        except rules.HoursError as exc:
+            raise DomainError(exc.message, code="hours", field="hours_attended") from None
+        try:
+            note = _check_note(note)
+        except rules.HoursError as exc:
+            raise DomainError(exc.message, code="note", field="note") from None
+        key = parse_key(id_or_identifier)
+        by_ident, by_digest = _lookup([key])
+        try:
+            found = _match(key, by_ident, by_digest)
+        except DomainError as exc:
+            exc.field = "id_or_identifier"
+            raise
+        created = False
+        if found is None:
+            teacher, created = find_or_enter_person(
+                actor=actor, id_number=key.value, name=name, context={"course": course.code}
+            )
+        else:
+            teacher = Teacher.objects.get(pk=found[0])
+            if not _name_matches(name, teacher.name):
+                raise DomainError(NAME_MISMATCH, code="name_mismatch", field="name")
+        if attendance_list.entries.filter(teacher=teacher).exists():
+            raise DomainError(
+                _("%(name)s 已在本課程的出席名單上，請直接在名單中修改。") % {"name": teacher.name},
+                code="duplicate",
+                field="id_or_identifier",
+            )
+        entry = AttendanceEntry.objects.create(
+            attendance_list=attendance_list,
+            course=course,
+            teacher=teacher,
+            status=status,
+            hours_attended=attended,
+            hours=given,
+            walk_in=True,
+            note=note,
+            updated_by=actor,
+        )
+        _bump(attendance_list)
+        log_event(
+            "attendance.walk_in_added",
+            actor=actor,
+            obj=attendance_list,
+            data={
+                "course": course.code,
+                "teacher": teacher.personal_identifier,
+                "found_by": "new" if created else ("id_number" if key.digest else "identifier"),
+                "status": status,
+                "hours": str(given),
+            },
+        )
+    return WalkInResult(entry, teacher, created)
+
+
+# --- xlsx upload --------------------------------------------------------------------------
+
+
+HEADERS = ("身分證號或個人識別碼", "姓名", "出席情形", "實際參與時數", "備註")
+REQUIRED_HEADERS = 4  # 備註 may be left out
+MAX_ROWS = 200_000
+MAX_BYTES = 30 * 1024 * 1024
+BATCH = 2000
+
+
+class UploadRefused(DomainError):
+    """The file as a whole cannot be read as an attendance sheet; nothing changed."""
+
+    code = "bad_file"
+
+
+@dataclass
+class _Row:
+    number: int
+    key: Key
+    name: str
+    status_text: str
+    hours_text: str
+    note: str
+    teacher_id: int | None = None
+    teacher_name: str = ""
+    status: str = ""
+    attended: Decimal | None = None
+    given: Decimal = Decimal(0)
+    reason: str = ""
+    outcome: str = ""
+
+    def accepted_record(self) -> list:
+        return [self.number, self.key.masked, self.teacher_name, self.status_text,
+                self.hours_text, self.outcome]  # fmt: skip
+
+    def rejected_record(self) -> list:
+        return [self.number, self.key.masked, self.name, self.status_text,
+                self.hours_text, self.reason]  # fmt: skip
+
+
+@dataclass
+class UploadOutcome:
+    upload: AttendanceUpload
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        value = Decimal(repr(value))
+        if value == value.to_integral_value():
+            value = value.quantize(Decimal(1))
+    return _clean_text(value)
+
+
+def _open_rows(file) -> Iterator[tuple[int, tuple]]:
+    """(row number, cells) of the first sheet's data rows, streamed; UploadRefused for a
+    file that is not a readable xlsx or lacks the template's headers."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    not_xlsx = _(
+        "無法讀取檔案：請上傳 Excel 活頁簿（.xlsx），建議使用本頁提供的範本；"
+        "舊版 .xls、CSV 或其他格式請先另存為 .xlsx。"
+    )
+    size = getattr(file, "size", None)
+    if size is not None and size > MAX_BYTES:
+        raise UploadRefused(
+            _("檔案超過 %(mb)d MB，請分批上傳。") % {"mb": MAX_BYTES // (1024 * 1024)}
+        )
+    try:
+        file.seek(0)
+        if not zipfile.is_zipfile(file):
+            raise UploadRefused(not_xlsx)
+        file.seek(0)
+        book = load_workbook(file, read_only=True, data_only=True)
+    except UploadRefused:
+        raise
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError):
+        raise UploadRefused(not_xlsx) from None
+    except Exception:  # noqa: BLE001 — a corrupt workbook can fail in many parser layers
+        raise UploadRefused(not_xlsx) from None
+    try:
+        if not book.worksheets:
+            raise UploadRefused(_("檔案中沒有工作表。"))
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        try:
+            header = next(rows, None)
+        except Exception:  # noqa: BLE001
+            raise UploadRefused(not_xlsx) from None
+        found = [_clean_text(c) for c in (header or ())]
+        while found and not found[-1]:
+            found.pop()
+        if not found:
+            raise UploadRefused(
+                _("第一個工作表是空的：第 1 列須為欄位名稱（%(headers)s），資料從第 2 列開始。")
+                % {"headers": "、".join(HEADERS)}
+            )
+        if (
+            tuple(found[:REQUIRED_HEADERS]) != HEADERS[:REQUIRED_HEADERS]
+            or len(found) > len(HEADERS)
+            or (len(found) == len(HEADERS) and found[-1] != HEADERS[-1])
+        ):
+            raise UploadRefused(
+                _(
+                    "欄位名稱不符：第 1 列應依序為「%(expected)s」，"
+                    "檔案中是「%(found)s」。請使用範本。"
+                )
+                % {"expected": "、".join(HEADERS), "found": "、".join(found)[:200]}
+            )
+        number = 1
+        try:
+            for cells in rows:
+                number += 1
+                yield number, cells
+        except UploadRefused:
+            raise
+        except Exception:  # noqa: BLE001
+            raise UploadRefused(
+                _("檔案第 %(row)d 列附近無法讀取（檔案可能已損毀），未匯入任何資料。")
+                % {"row": number}
+            ) from None
+    finally:
+        book.close()
+
+
+def _parse(number: int, cells: tuple) -> _Row | None:
+    cells = tuple(cells) + (None,) * (len(HEADERS) - len(cells))
+    texts = [_cell_text(c) for c in cells[: len(HEADERS)]]
+    if not any(texts) and not any(_cell_text(c) for c in cells[len(HEADERS) :]):
+        return None
+    return _Row(number, parse_key(texts[0]), texts[1], texts[2], texts[3], texts[4])
+
+
+def _check_rows(batch: list[_Row], full: Decimal) -> None:
+    """Validate one batch: values first, then who (one query for the batch)."""
+    by_ident, by_digest = _lookup([r.key for r in batch])
+    for row in batch:
+        try:
+            found = _match(row.key, by_ident, by_digest)
+            if found is None:
+                raise DomainError(
+                    _("查無此證號的教師。尚未登錄的教師請以「現場報到」填寫姓名新增。")
+                )
+            if not _name_matches(row.name, found[1]):
+                raise DomainError(NAME_MISMATCH)
+            row.teacher_id, row.teacher_name = found
+            row.status = _check_status(row.status_text)
+            row.attended, row.given = _checked_hours(row.status, full, row.hours_text)
+            row.note = _check_note(row.note)
+        except DomainError as exc:
+            row.reason = str(exc.message)
+
+
+def import_attendance_xlsx(*, actor, course: Course, file) -> UploadOutcome:
+    """Import attendance from an xlsx made from the template.
+
+    Policy: every good row is kept and every bad row is rejected whole (none of its values
+    are used), each reported with its row number and reason. A person on two rows is
+    rejected on both, naming the other row. A teacher already on the list has their entry
+    updated; a known teacher not yet on it is added (as a walk-in); a person the network
+    does not know is rejected (walk-ins with a name enter them). A file that is not an xlsx,
+    is corrupt or empty, or lacks the template's headers is refused as a whole and nothing
+    changes.
+
+    The sheet is streamed (openpyxl read-only); teachers are looked up per batch of rows
+    with one query, entries written in bulk, so queries do not grow with the rows.
+    """
+    with transaction.atomic():
+        course, attendance_list = _lock(course)
+        full = course_hours(course)
+        rows: list[_Row] = []
+        batch: list[_Row] = []
+        for number, cells in _open_rows(file):
+            row = _parse(number, cells)
+            if row is None:
+                continue
+            batch.append(row)
+            if len(batch) >= BATCH:
+                _check_rows(batch, full)
+                rows.extend(batch)
+                batch = []
+                if len(rows) > MAX_ROWS:
+                    raise UploadRefused(
+                        _("一次最多上傳 %(n)s 列資料，請分批上傳。") % {"n": f"{MAX_ROWS:,}"}
+                    )
+        if batch:
+            _check_rows(batch, full)
+            rows.extend(batch)
+        if not rows:
+            raise UploadRefused(_("檔案中沒有資料列：請從第 2 列開始填寫，每列一位教師。"))
+        _reject_duplicates(rows)
+        added, updated = _write(rows, attendance_list, course, actor)
+        accepted = [r for r in rows if not r.reason]
+        rejected = [r for r in rows if r.reason]
+        upload = AttendanceUpload.objects.create(
+            attendance_list=attendance_list,
+            uploaded_by=actor,
+            file_name=(getattr(file, "name", "") or "")[:200],
+            total_rows=len(rows),
+            added=added,
+            updated=updated,
+            rejected=len(rejected),
+            accepted_rows=[r.accepted_record() for r in accepted],
+            rejected_rows=[r.rejected_record() for r in rejected],
+        )
+        if added or updated:
+            _bump(attendance_list)
+        log_event(
+            "attendance.uploaded",
+            actor=actor,
+            obj=attendance_list,
+            data={
+                "course": course.code,
+                "upload": upload.pk,
+                "rows": len(rows),
+                "added": added,
+                "updated": updated,
+                "rejected": len(rejected),
+            },
+        )
+    problems = [RowProblem(r.key.masked, r.reason, r.number) for r in rejected]
+    return UploadOutcome(upload, problems)
+
+
+def _reject_duplicates(rows: list[_Row]) -> None:
+    """A person on two or more rows: every one of those rows is rejected, naming them all."""
+    by_teacher: dict[int, list[_Row]] = {}
+    for row in rows:
+        if row.teacher_id is not None:
+            by_teacher.setdefault(row.teacher_id, []).append(row)
+    for same in by_teacher.values():
+        if len(same) < 2:
+            continue
+        numbers = "、".join(str(r.number) for r in same)
+        reason = _(
+            "同一位教師在檔案中出現多次（第 %(rows)s 列），這些列都未匯入；請只保留一列後重新上傳。"
+        ) % {"rows": numbers}
+        for row in same:
+            row.reason = f"{row.reason}；{reason}" if row.reason else reason
+
+
+def _write(rows: list[_Row], attendance_list, course, actor) -> tuple[int, int]:
+    good = [r for r in rows if not r.reason]
+    now = timezone.now()
+    added = updated = 0
+    for start in range(0, len(good), BATCH):
+        chunk = good[start : start + BATCH]
+        existing = dict(
+            AttendanceEntry.objects.filter(
+                attendance_list=attendance_list, teacher_id__in=[r.teacher_id for r in chunk]
+            ).values_list("teacher_id", "pk")
+        )
+        new, changes = [], []
+        for row in chunk:
+            pk = existing.get(row.teacher_id)
+            if pk is None:
+                row.outcome = "added"
+                new.append(
+                    AttendanceEntry(
+                        attendance_list=attendance_list,
+                        course=course,
+                        teacher_id=row.teacher_id,
+                        status=row.status,
+                        hours_attended=row.attended,
+                        hours=row.given,
+                        walk_in=True,
+                        note=row.note,
+                        updated_by=actor,
+                    )
+                )
+            else:
+                row.outcome = "updated"
+                changes.append((pk, row.status, row.attended, row.given, row.note))
+        AttendanceEntry.objects.bulk_create(new)
+        _update_entries(changes, actor, now)
+        added += len(new)
+        updated += len(changes)
+    return added, updated
+
+
+def _update_entries(changes: list[tuple], actor, now) -> None:
+    """Update many entries in one statement (PostgreSQL: UPDATE … FROM VALUES)."""
+    if not changes:
+        return
+    if connection.vendor != "postgresql":
+        objs = []
+        for pk, status, attended, given, note in changes:
+            objs.append(
+                AttendanceEntry(
+                    pk=pk,
+                    status=status,
+                    hours_attended=attended,
+                    hours=given,
+                    note=note,
+                    updated_by=actor,
+                    updated_at=now,
+                )
+            )
+        fields = ["status", "hours_attended", "hours", "note", "updated_by", "updated_at"]
+        AttendanceEntry.objects.bulk_update(objs, fields)
+        return
+    table = AttendanceEntry._meta.db_table
+    values = ", ".join(["(%s::bigint, %s, %s::numeric, %s::numeric, %s)"] * len(changes))
+    params: list = []
+    for change in changes:
+        params.extend(change)
+    sql = (
+        f"UPDATE {table} AS e SET status = v.status, hours_attended = v.attended, "  # noqa: S608
+        "hours = v.given, note = v.note, updated_by_id = %s, updated_at = %s "
+        f"FROM (VALUES {values}) AS v(id, status, attended, given, note) WHERE e.id = v.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [actor.pk, now, *params])
