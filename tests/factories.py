@@ -324,3 +324,41 @@ def open_course(unit=None, *, classes=1, seats=10, opened_days_ago=1, closes_in_
     course.refresh_from_db()
     course.published.refresh_from_db()
     return course
+
+
+# --- attendance closing (added by the closing area; everything above is unchanged) --------
+
+
+def held_course(unit=None, *, ended_days_ago=1, days=0, actor=None, **overrides):
+    """A published course whose last day was `ended_days_ago` days ago (0: today), lasting
+    `days` more days before it; approved through the real services (臺北市 by default)."""
+    from django.utils import timezone
+
+    course = make_course(unit, actor=actor, approve=True, **overrides)
+    end = timezone.localdate() - _dt.timedelta(days=ended_days_ago)
+    move_course_dates(course, start=end - _dt.timedelta(days=days), end=end)
+    course.published.refresh_from_db()
+    return course
+
+
+def put_on_list(course, rows):
+    """Attendance entries for `course`: rows of (teacher, status[, hours_attended]); the hours
+    come from the hours rules (`records.hours.entry_hours`) as the entry grid gives them."""
+    from inservice.attendance.models import AttendanceEntry, AttendanceList
+    from inservice.records.hours import entry_hours
+
+    attendance, _created = AttendanceList.objects.get_or_create(course=course)
+    entries = []
+    for teacher, status, *rest in rows:
+        attended = rest[0] if rest else None
+        entries.append(
+            AttendanceEntry.objects.create(
+                attendance_list=attendance,
+                course=course,
+                teacher=teacher,
+                status=status,
+                hours_attended=attended,
+                hours=entry_hours(status, course.published.hours, attended),
+            )
+        )
+    return entries

@@ -5,7 +5,9 @@ writes the same rule as a database filter (tests check that the two agree).
 
 The held-course lights follow 附件九 第12條第2款: attendance and hours are entered within one
 week after the course ends — yellow while that week runs (up to 7 days after the end date),
-red after it. Every light has a text label: colour is never the only signal.
+red after it. Once the organizer has submitted the attendance list the course waits for the
+regional center (blue); a list sent back for correction is red until it is submitted again.
+Every light has a text label: colour is never the only signal.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,6 +41,8 @@ REG_CLOSED = "registration_closed"
 RUNNING = "running"
 HOURS_DUE = "hours_due"
 HOURS_OVERDUE = "hours_overdue"
+LIST_SUBMITTED = "list_submitted"
+LIST_RETURNED = "list_returned"
 CLOSED = "closed"
 CANCELLED = "cancelled"
 
@@ -52,11 +57,26 @@ LIGHTS: dict[str, Light] = {
         Light(RUNNING, _("研習辦理中"), "green"),
         Light(HOURS_DUE, _("已辦理・待登錄研習時數"), "yellow"),
         Light(HOURS_OVERDUE, _("逾期未登錄研習時數"), "red"),
+        Light(LIST_SUBMITTED, _("名單待確認"), "blue"),
+        Light(LIST_RETURNED, _("名單退回修正"), "red"),
         Light(CLOSED, _("已結案"), "grey"),
         Light(CANCELLED, _("已取消"), "neutral"),
         Light(DRAFT, _("草稿"), "neutral"),
     )
 }
+
+
+# Attendance list states (inservice.attendance.models.ListState) that decide a light.
+LIST_STATE_LIGHTS = {"submitted": LIST_SUBMITTED, "returned": LIST_RETURNED}
+
+
+def list_state(course) -> str | None:
+    """The state of the course's attendance list, None without one (select_related
+    "attendance_list" in lists to avoid a query per course)."""
+    try:
+        return course.attendance_list.state
+    except ObjectDoesNotExist:
+        return None
 
 
 def _now_and_today(today, now):
@@ -95,7 +115,11 @@ def light_for(
         return LIGHTS[CANCELLED]
     if status == CourseStatus.CLOSED:
         return LIGHTS[CLOSED]
-    # Published: before, during or after the course (dates of the published version).
+    # Published: a submitted or returned attendance list decides first.
+    by_list = LIST_STATE_LIGHTS.get(list_state(course))
+    if by_list is not None:
+        return LIGHTS[by_list]
+    # Otherwise before, during or after the course (dates of the published version).
     end = course.end_date
     if end is not None and end < today:
         if (today - end).days <= HOURS_DUE_DAYS:

@@ -32,7 +32,12 @@ def light_filter(
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     local = timezone.localtime(now)
-    published = Q(status=CourseStatus.PUBLISHED)
+    listed = Q(attendance_list__state__in=list(lights.LIST_STATE_LIGHTS))
+    by_list = {
+        code: Q(status=CourseStatus.PUBLISHED, attendance_list__state=state)
+        for state, code in lights.LIST_STATE_LIGHTS.items()
+    }
+    published = Q(status=CourseStatus.PUBLISHED) & ~listed
     ended = Q(end_date__lt=today)
     started = Q(start_date__lte=today)
     before = published & ~ended & ~started
@@ -54,6 +59,7 @@ def light_filter(
         lights.REG_UPCOMING: before & upcoming,
         lights.REG_CLOSED: before & ~upcoming & reg_closed,
         lights.REG_OPEN: before & ~upcoming & ~reg_closed,
+        **by_list,
     }
     return filters[code]
 
@@ -70,7 +76,7 @@ def unit_courses(
     """The courses of `unit` for its list, filtered; one query for the page (no N+1)."""
     qs = (
         Course.objects.filter(unit=unit)
-        .select_related("published", "working")
+        .select_related("published", "working", "attendance_list")
         .annotate(
             open_change_request=Exists(
                 ChangeRequest.objects.filter(
