@@ -127,7 +127,7 @@ def record_course(*, course, entries=None, closed_at=None) -> list[TrainingRecor
         )
     if entries is None:
         entries = AttendanceEntry.objects.filter(course=course, hours__gt=0).only(
-            "teacher_id", "hours"
+            "course_id", "teacher_id", "hours"
         )
     entries = [e for e in entries if e.hours and e.hours > 0 and e.course_id == course.pk]
     if not entries:
