@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from inservice.accounts.models import StaffRole
+from inservice.attendance.models import AttendanceList, ListState
 from inservice.courses import lights
 from inservice.courses.models import Course, CourseStatus, CourseVersion
 from inservice.courses.selectors import light_filter
@@ -134,9 +135,21 @@ def test_database_filter_agrees_with_light_for(unit):
     cancelled = make_course(unit, approve=True)
     Course.objects.filter(pk=closed.pk).update(status=CourseStatus.CLOSED)
     Course.objects.filter(pk=cancelled.pk).update(status=CourseStatus.CANCELLED)
+    # attendance lists: submitted (held, and on the last day), returned, open, confirmed+closed
+    for course, state in [
+        (published(unit, start=TODAY - days(3), end=TODAY - days(2)), ListState.SUBMITTED),
+        (published(unit, start=TODAY - days(1), end=TODAY), ListState.SUBMITTED),
+        (published(unit, start=TODAY - days(20), end=TODAY - days(12)), ListState.RETURNED),
+        (published(unit, start=TODAY - days(4), end=TODAY - days(3)), ListState.OPEN),
+        (closed, ListState.CONFIRMED),
+    ]:
+        AttendanceList.objects.create(course=course, state=state)
+        courses.append(course)
     ids = {c.pk for c in courses} | {returned.pk, closed.pk, cancelled.pk}
     for now in (at(TODAY, 9, 0), at(TODAY, 10, 0), at(TODAY + days(6)), at(TODAY + days(12))):
-        everything = Course.objects.filter(pk__in=ids).select_related("published")
+        everything = Course.objects.filter(pk__in=ids).select_related(
+            "published", "attendance_list"
+        )
         expected = {c.pk: lights.light_for(c, now=now).code for c in everything}
         seen = {}
         for code in lights.LIGHTS:
@@ -146,4 +159,35 @@ def test_database_filter_agrees_with_light_for(unit):
                 assert pk not in seen, (pk, seen.get(pk), code)
                 seen[pk] = code
         assert seen == expected, now
-    assert set(expected.values()) >= {lights.DRAFT, lights.PENDING, lights.RETURNED}
+    assert set(expected.values()) >= {
+        lights.DRAFT,
+        lights.PENDING,
+        lights.RETURNED,
+        lights.LIST_SUBMITTED,
+        lights.LIST_RETURNED,
+    }
+
+
+def test_a_submitted_list_is_blue_and_a_returned_one_red(unit):
+    course = published(unit, start=TODAY - days(20), end=TODAY - days(12))
+    assert code_of(course, at(TODAY)) == lights.HOURS_OVERDUE
+    attendance = AttendanceList.objects.create(course=course, state=ListState.SUBMITTED)
+    course = Course.objects.select_related("published", "attendance_list").get(pk=course.pk)
+    light = lights.light_for(course, now=at(TODAY))
+    assert (light.code, light.tone, str(light.label)) == (
+        lights.LIST_SUBMITTED,
+        "blue",
+        "名單待確認",
+    )
+    AttendanceList.objects.filter(pk=attendance.pk).update(state=ListState.RETURNED)
+    course = Course.objects.select_related("published", "attendance_list").get(pk=course.pk)
+    light = lights.light_for(course, now=at(TODAY))
+    assert (light.code, light.tone, str(light.label)) == (
+        lights.LIST_RETURNED,
+        "red",
+        "名單退回修正",
+    )
+    # an open list (the organizer is still entering) leaves the date lights alone
+    AttendanceList.objects.filter(pk=attendance.pk).update(state=ListState.OPEN)
+    course = Course.objects.select_related("published", "attendance_list").get(pk=course.pk)
+    assert code_of(course, at(TODAY)) == lights.HOURS_OVERDUE
