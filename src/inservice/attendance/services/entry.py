@@ -836,3 +836,113 @@ def _update_entries(changes: list[tuple], actor, now) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [actor.pk, now, *params])
+
+
+# --- files for the organizer --------------------------------------------------------------
+
+
+INSTRUCTIONS = (
+    gettext_lazy("出席名單上傳範本：填寫說明"),
+    "",
+    gettext_lazy("1. 請在「出席名單」工作表填寫，每列一位教師，第 1 列欄位名稱請勿更動。"),
+    gettext_lazy(
+        "2. 身分證號或個人識別碼：填國民身分證號、居留證號，或教師個人專用識別號碼（T 開頭）。"
+    ),
+    gettext_lazy("3. 姓名：可留空；有填寫時須與系統登錄的姓名相同，用來避免號碼誤植。"),
+    gettext_lazy("4. 出席情形：全程參與、缺席、請假、遲到或早退，四擇一。"),
+    gettext_lazy(
+        "5. 實際參與時數：請假或遲到早退者必填，以 0.5 小時為單位，不可超過課程時數；"
+        "全程參與與缺席免填。"
+    ),
+    gettext_lazy("6. 備註：選填，最多 200 字。"),
+    gettext_lazy(
+        "7. 匯入方式：正確的列全部匯入，有問題的列整列不匯入，並列出列號與原因；"
+        "同一位教師出現在多列時，這些列都不匯入。已在名單上的教師會更新其出席資料。"
+    ),
+    gettext_lazy("8. 系統中沒有資料的教師無法以上傳新增，請改用「現場報到」輸入證號與姓名。"),
+)
+
+
+def _text_cell(sheet, row: int, column: int, value) -> None:
+    """Write text as text: a value that starts with '=' must never become a formula."""
+    cell = sheet.cell(row=row, column=column)
+    cell.value = "" if value is None else str(value)
+    cell.data_type = "s"
+    cell.number_format = "@"
+
+
+def template_xlsx(course: Course) -> bytes:
+    """The upload template: the headers, the people already on the list (by personal
+    identifier, never the ID number) and an instructions sheet."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = str(_("出席名單"))
+    for column, header in enumerate(HEADERS, start=1):
+        _text_cell(sheet, 1, column, header)
+        sheet.cell(row=1, column=column).font = Font(bold=True)
+    attendance_list = AttendanceList.objects.filter(course=course).first()
+    row = 1
+    if attendance_list is not None:
+        for entry in entries_for_grid(attendance_list):
+            row += 1
+            _text_cell(sheet, row, 1, entry.teacher.personal_identifier)
+            _text_cell(sheet, row, 2, entry.teacher.name)
+            _text_cell(sheet, row, 3, entry.get_status_display())
+            if entry.hours_attended is not None:
+                sheet.cell(row=row, column=4, value=float(entry.hours_attended))
+            _text_cell(sheet, row, 5, entry.note)
+    last = max(row, 1) + 500
+    for r in range(row + 1, last + 1):
+        sheet.cell(row=r, column=1).number_format = "@"
+    choices = ",".join(str(label) for _value, label in AttendanceStatus.choices)
+    validation = DataValidation(type="list", formula1=f'"{choices}"', allow_blank=True)
+    validation.error = str(_("請選擇：全程參與、缺席、請假、遲到或早退。"))
+    sheet.add_data_validation(validation)
+    validation.add(f"C2:C{last}")
+    for letter, width in zip("ABCDE", (24, 14, 14, 14, 30), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A2"
+
+    notes = book.create_sheet(str(_("填寫說明")))
+    _text_cell(notes, 1, 1, f"{course.code} {course.name}")
+    _text_cell(
+        notes, 2, 1, _("課程時數：%(hours)s 小時") % {"hours": course_hours(course).normalize()}
+    )
+    for i, line in enumerate(INSTRUCTIONS, start=4):
+        _text_cell(notes, i, 1, line)
+    notes.column_dimensions["A"].width = 110
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def rejected_rows_xlsx(upload: AttendanceUpload) -> bytes:
+    """The rejected rows of an upload with their reasons (identifiers masked as shown)."""
+    import io
+
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "constant_memory": True})
+    sheet = book.add_worksheet(str(_("未匯入的列")))
+    bold = book.add_format({"bold": True})
+    header = [_("列號"), *HEADERS[:4], _("未匯入原因")]
+    for column, text in enumerate(header):
+        sheet.write_string(0, column, str(text), bold)
+    for r, (number, who, name, status, hours_text, reason) in enumerate(
+        upload.rejected_rows, start=1
+    ):
+        sheet.write_number(r, 0, number)
+        for column, text in enumerate((who, name, status, hours_text, reason), start=1):
+            sheet.write_string(r, column, str(text))
+    sheet.set_column(0, 0, 8)
+    sheet.set_column(1, 4, 16)
+    sheet.set_column(5, 5, 60)
+    book.close()
+    return buffer.getvalue()
