@@ -7,10 +7,12 @@ cd "$(dirname "$0")/.."
 need_apt=()
 python3 -c "import venv, ensurepip" 2>/dev/null || need_apt+=(python3-venv)
 command -v msgfmt >/dev/null || need_apt+=(gettext)
+# PDFs (WeasyPrint): Pango for layout and the CJK font they embed (INSERVICE_PDF_FONT).
+ls /usr/lib/*/libpangoft2-1.0.so.0 >/dev/null 2>&1 || need_apt+=(libpango-1.0-0 libpangoft2-1.0-0)
+[ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need_apt+=(fonts-noto-cjk)
 if [ "${INSERVICE_FOR_TESTS:-0}" = 1 ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
   [ -x /usr/bin/chromium ] || need_apt+=(chromium)
-  [ -d /usr/share/fonts/opentype/noto ] || need_apt+=(fonts-noto-cjk)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

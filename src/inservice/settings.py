@@ -44,6 +44,13 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("INSERVICE_SITE_URL", default="http://127.0.0.1:8000")
 
+# Generated PDFs embed (a subset of) this CJK font: a .ttf/.otf, or a .ttc collection with
+# the face named by PDF_FONT_FACE (Debian/Ubuntu package fonts-noto-cjk; scripts/bootstrap.sh).
+PDF_FONT = env.str(
+    "INSERVICE_PDF_FONT", default="/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+)
+PDF_FONT_FACE = env.str("INSERVICE_PDF_FONT_FACE", default="Noto Sans CJK TC")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
