@@ -232,6 +232,11 @@ def _clean_text(value) -> str:
 
 def _checked_hours(status: str, full: Decimal, hours_attended) -> tuple[Decimal | None, Decimal]:
     """(hours attended to store, hours given) or HoursError. Attended and absent store none."""
+    if status == AttendanceStatus.ABSENT and hours_attended not in (None, ""):
+        if rules.to_hours(hours_attended) > 0:
+            raise rules.HoursError(
+                _("缺席者不填實際參與時數；有參與部分時間請選「遲到或早退」或「請假」。")
+            )
     given = rules.entry_hours(status, full, hours_attended)
     if status in (AttendanceStatus.LEAVE, AttendanceStatus.PARTIAL):
         return rules.to_hours(hours_attended), given
