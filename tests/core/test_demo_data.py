@@ -125,3 +125,46 @@ def test_demo_teacher_has_registrations_a_waitlist_place_favourites_and_a_feed(d
     before = Registration.objects.count()
     call_command("demo_data", teachers=80)
     assert Registration.objects.count() == before
+
+
+def test_demo_attendance_lists_and_the_demo_teachers_years_of_records(db):
+    """Issue 5: the demo school has courses waiting for attendance (yellow), one overdue (red),
+    a submitted and a returned list, and closed ones with records; the demo teacher has
+    several school years of records, some from partners, and one day over the daily cap."""
+    from inservice.attendance.models import AttendanceList, ListState
+    from inservice.courses import lights
+    from inservice.records.models import TrainingRecord
+
+    call_command("demo_data", teachers=40)
+    school = User.objects.get(username="demo_school_chief").staff.unit
+    courses = Course.objects.filter(unit=school).select_related("published", "attendance_list")
+    by_light = {}
+    for course in courses:
+        by_light.setdefault(lights.light_for(course).code, []).append(course)
+    assert len(by_light[lights.HOURS_DUE]) >= 2
+    assert len(by_light[lights.HOURS_OVERDUE]) >= 1
+    assert len(by_light[lights.LIST_SUBMITTED]) == 1
+    assert len(by_light[lights.LIST_RETURNED]) == 1
+    closed = by_light[lights.CLOSED]
+    assert len(closed) >= 3
+    # closed through the services: a confirmed list and records for every closed course
+    for course in closed:
+        assert course.attendance_list.state == ListState.CONFIRMED
+        assert TrainingRecord.objects.filter(course=course).exists()
+    returned = AttendanceList.objects.get(course=by_light[lights.LIST_RETURNED][0])
+    assert returned.return_reason
+
+    teacher = User.objects.get(username="demo_teacher").teacher
+    records = TrainingRecord.objects.filter(teacher=teacher)
+    assert 15 <= records.count() <= 30
+    school_years = {r.start_date.year - (r.start_date.month < 8) for r in records}
+    assert len(school_years) >= 4
+    assert len(set(records.values_list("category", flat=True))) >= 4
+    assert records.exclude(tags=[]).count() >= 4
+    assert records.filter(course__isnull=True).count() >= 2  # from partners
+    withheld = records.filter(hours_withheld__gt=0)
+    assert withheld.count() == 1 and withheld.get().hours == withheld.get().hours_requested - 1
+
+    before = (TrainingRecord.objects.count(), AttendanceList.objects.count())
+    call_command("demo_data", teachers=40)
+    assert (TrainingRecord.objects.count(), AttendanceList.objects.count()) == before

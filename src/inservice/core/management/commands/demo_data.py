@@ -394,6 +394,10 @@ DEMO_SCHOOL_PLAN = [
     ("素養導向評量設計研習", "closed", -60, {}),
     ("學生自我傷害防治與輔導知能研習", "closed_change_pending", -45, {}),
     ("國語文教學策略研習", "closed_change_approved", -75, {}),
+    # attendance (issue 5): another course waiting for its list, a submitted and a returned list
+    ("數位公民素養研習", "published", -6, {"tags": ["media-literacy"]}),
+    ("國際教育融入課程研習", "list_submitted", -4, {"tags": ["international-education"]}),
+    ("環境教育與永續發展研習", "list_returned", -10, {}),
 ]
 
 # Other units' courses: (where, unit kind, name, state, start, options); where is "taipei",
@@ -415,6 +419,70 @@ DEMO_OTHER_PLAN = [
     (None, UnitKind.TEACHER_UNIV, "師資培育大學教學實踐研習", "pending", 17, {"waited": 7}),
     (None, UnitKind.TEACHER_UNIV, "師資培育大學數位教學研習", "published", 12, {"reg": -3}),
     (None, UnitKind.SENIOR_HIGH, "高中自主學習指導研習", "pending", 13, {"waited": 2}),
+]
+
+
+# The demo teacher's years of training (closed courses she attended), oldest first:
+# (organizer: "school" = the demo school, or a unit kind in 臺北市; name; start in days from
+# today; hours; extra days; tags). WITHHELD_DAY: a partner record fills 4 hours of that day
+# first, so the course held that day gets only 2 of its 3 hours (the 6-hour daily cap).
+WITHHELD_DAY = -400
+DEMO_HISTORY = [
+    ("school", "新課綱素養導向教學設計研習", -1250, 3, 0, []),
+    (UnitKind.JUNIOR_HIGH, "國中小銜接數學教學研習", -1150, 4, 0, []),
+    ("school", "校園性別事件處理研習", -1050, 3, 0, ["gender-equality"]),
+    (UnitKind.ELEMENTARY, "行動學習載具融入教學研習", -980, 6, 0, ["digital-learning"]),
+    ("school", "班級經營與親師溝通研習", -900, 2, 0, ["family-education"]),
+    (UnitKind.JUNIOR_HIGH, "差異化教學暑期工作坊", -820, 12, 1, []),
+    ("school", "閱讀素養評量設計研習", -760, 3, 0, []),
+    (UnitKind.ELEMENTARY, "資訊安全基礎研習", -700, 3, 0, ["cybersecurity"]),
+    ("school", "特殊需求學生融合教育研習", -640, 4, 0, []),
+    (UnitKind.JUNIOR_HIGH, "雙語教學增能研習", -560, 5, 0, []),
+    ("school", "戶外教育與安全研習", -470, 3, 0, []),
+    ("school", "校本課程發展工作坊", WITHHELD_DAY, 3, 0, []),
+    (UnitKind.ELEMENTARY, "生成式AI與教學應用研習", -330, 3, 0, ["digital-learning"]),
+    ("school", "友善校園與霸凌防制研習", -260, 2, 0, []),
+    (UnitKind.JUNIOR_HIGH, "永續發展教育研習", -200, 3, 0, ["labour-rights"]),
+    ("school", "教師專業回饋人才培訓", -120, 18, 2, ["feedback-basic"]),
+    (UnitKind.ELEMENTARY, "媒體識讀教學研習", -90, 3, 0, ["media-literacy"]),
+    ("school", "學習扶助教學策略研習", -30, 4, 0, []),
+]
+# Records from partners (a county system, the special-education network): (source, partner,
+# code, name, organizer, start in days from today, hours, category, tags).
+DEMO_PARTNER_RECORDS = [
+    (
+        "partner",
+        "全國特殊教育資訊網",
+        "SE1130088",
+        "特殊需求學生正向行為支持研習",
+        "國立臺灣師範大學特殊教育中心",
+        -520,
+        3,
+        "5-3",
+        [],
+    ),
+    (
+        "county_transmit",
+        "臺北市教師研習系統",
+        "TP2025-0153",
+        "課程領導與教學領導工作坊",
+        "臺北市教師研習中心",
+        WITHHELD_DAY,
+        4,
+        "5-2",
+        [],
+    ),
+    (
+        "county_transmit",
+        "臺北市教師研習系統",
+        "TP2026-0310",
+        "數位學習精進方案推動研習",
+        "臺北市教師研習中心",
+        -150,
+        2,
+        "5-1",
+        ["digital-learning"],
+    ),
 ]
 
 
@@ -442,6 +510,12 @@ class _DemoCourses:
             unit = self._unit(where, kind, exclude=school.unit)
             if unit is not None:
                 self._course(unit, self._organizer(unit), name, state, start, options, n)
+        self._partner_records()
+        for n, (where, name, start, hours, days, tags) in enumerate(DEMO_HISTORY):
+            unit = school.unit if where == "school" else self._unit("taipei", where, school.unit)
+            actor = school.user if where == "school" else self._organizer(unit)
+            options = {"hours": hours, "days": days, "tags": tags}
+            self._course(unit, actor, name, "closed", start, options, 100 + n)
 
     def _unit(self, where, kind, exclude):
         taipei = "63000"
@@ -511,7 +585,7 @@ class _DemoCourses:
             "outline": f"{name}：說明理念，並以實例演練教學設計與評量。",
             "delivery": ["11-1", "11-3"] if n % 2 else ["11-3"],
             "time_slots": ["12-1"],
-            "hours": Decimal(3 + (n % 3)),
+            "hours": Decimal(options.get("hours", 3 + (n % 3))),
             "target_stages": ["14-3"] if junior else ["14-4"],
             "target_titles": ["15-4", "15-5"],
             "registration_start": reg_start,
@@ -570,8 +644,10 @@ class _DemoCourses:
             lc.submit_course(actor=actor, course=course)
         elif state == "cancelled":
             lc.cancel_course(actor=actor, course=course, reason="講師臨時無法出席，延期另行公告。")
+        elif state.startswith("list_"):
+            self._attendance(course, actor, reviewer, state.removeprefix("list_"), n)
         elif state.startswith("closed"):
-            Course.objects.filter(pk=course.pk).update(status="closed", closed_at=self.now)
+            self._attendance(course, actor, reviewer, "closed", n)
             course.refresh_from_db()
             if state in ("closed_change_pending", "closed_change_approved"):
                 request = self.changes.request_change(
@@ -587,6 +663,128 @@ class _DemoCourses:
                         approve=True,
                         note="經核對簽到表無誤。",
                     )
+
+    # -- attendance and records (issue 5) ------------------------------------------------
+
+    def _attendees(self, course, n):
+        """Who came: the demo teacher to the demo school's and the history courses, and a
+        handful of other teachers (deterministic by the course's plan number)."""
+        pool = list(
+            Teacher.objects.exclude(user__username="demo_teacher")
+            .order_by("personal_identifier")
+            .values_list("pk", flat=True)[:200]
+        )
+        start = (n * 7) % max(len(pool), 1)
+        chosen = (pool[start:] + pool[:start])[:6]
+        demo = Teacher.objects.filter(user__username="demo_teacher").first()
+        if demo is not None and (course.unit_id == demo.serving_unit_id or n >= 100):
+            chosen = [demo.pk, *chosen]
+        return chosen
+
+    def _attendance(self, course, actor, reviewer, outcome, n):
+        """The organizer's side after the course: registrations from back then, the list seeded
+        from them (entry service), a few not there the whole time, then the list submitted and
+        confirmed (→ closed with records), returned, or left submitted — all through services.
+        """
+        from inservice.attendance.services import closing, entry
+        from inservice.enrollment.models import Registration, RegistrationStatus
+
+        version = course.published
+        queued = timezone.make_aware(
+            datetime.datetime.combine(version.registration_start, datetime.time(9, 0))
+        )
+        teachers = self._attendees(course, n)
+        Registration.objects.bulk_create(
+            Registration(
+                course=course,
+                teacher_id=pk,
+                status=RegistrationStatus.ADMITTED,
+                queued_at=queued + datetime.timedelta(minutes=i),
+            )
+            for i, pk in enumerate(teachers)
+        )
+        attendance = entry.attendance_list_for(course, actor=actor)
+        hours = entry.course_hours(course)
+        rows = []
+        for i, e in enumerate(attendance.entries.order_by("id")):
+            if i % 6 == 4:
+                rows.append({"entry": e.pk, "status": "absent", "hours_attended": ""})
+            elif i % 6 == 5 and hours > 1:
+                rows.append({"entry": e.pk, "status": "leave", "hours_attended": str(hours - 1)})
+        if rows:
+            entry.save_grid(actor=actor, course=course, rows=rows, revision=attendance.revision)
+        closing.submit_list(actor=actor, course=course)
+        course.refresh_from_db()
+        if course.status == "closed":  # auto-confirmed
+            pass
+        elif outcome == "closed":
+            closing.confirm_list(actor=reviewer, course=course)
+        elif outcome == "returned":
+            closing.return_list(
+                actor=reviewer,
+                course=course,
+                reason="請假教師的實際參與時數與簽到表不符，請核對後修正再送出。",
+            )
+        self._backdate_closing(course)
+
+    def _backdate_closing(self, course):
+        """A course held long ago was reported and closed a few days after it ended."""
+        from inservice.attendance.models import AttendanceList
+        from inservice.records.models import TrainingRecord
+
+        end = timezone.make_aware(datetime.datetime.combine(course.end_date, datetime.time(10)))
+        submitted, decided = end + datetime.timedelta(days=3), end + datetime.timedelta(days=5)
+        if decided >= self.now:
+            return
+        AttendanceList.objects.filter(course=course).update(submitted_at=submitted)
+        AttendanceList.objects.filter(course=course, decided_at__isnull=False).update(
+            decided_at=decided
+        )
+        Course.objects.filter(pk=course.pk, status="closed").update(closed_at=decided)
+        TrainingRecord.objects.filter(course=course).update(closed_at=decided, created_at=decided)
+
+    def _partner_records(self):
+        """Records a county system and a partner sent for the demo teacher (same caps)."""
+        from inservice.records.models import TrainingRecord
+        from inservice.records.services.recording import add_external_record
+
+        demo = Teacher.objects.filter(user__username="demo_teacher").first()
+        if demo is None:
+            return
+        for (
+            source,
+            partner,
+            code,
+            name,
+            organizer,
+            start,
+            hours,
+            category,
+            tags,
+        ) in DEMO_PARTNER_RECORDS:
+            if TrainingRecord.objects.filter(
+                teacher=demo, course__isnull=True, source=source, partner=partner, course_code=code
+            ).exists():
+                continue
+            day = self.today + datetime.timedelta(days=start)
+            received = timezone.make_aware(
+                datetime.datetime.combine(day + datetime.timedelta(days=20), datetime.time(9))
+            )
+            record = add_external_record(
+                teacher=demo,
+                snapshot={
+                    "course_code": code,
+                    "course_name": name,
+                    "organizer_name": organizer,
+                    "source": source,
+                    "partner": partner,
+                    "category": category,
+                    "tags": tags,
+                },
+                days={day: Decimal(hours)},
+                closed_at=received,
+            )
+            TrainingRecord.objects.filter(pk=record.pk).update(created_at=received)
 
     def _backdate_submission(self, course, days):
         from inservice.courses.models import CourseVersion
