@@ -1,0 +1,569 @@
+"""Reads of training records for the record pages and their exports.
+
+Three readers share these queries: a teacher looking at their own records, a school looking
+at its current teachers, and a regional center looking at the teachers of its jurisdiction.
+Every total is computed in the database (one grouped query per table), so a teacher with
+forty years of records costs the same number of queries as one with a single record, and the
+filters stay on the (teacher, start_date) index.
+
+Dating rules: a record belongs to the calendar year and school year of its start date.
+A school year (學年度) runs from 1 August to 31 July and is named by its ROC year:
+115學年度 = 2026-08-01 .. 2027-07-31.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, ExtractYear
+from django.db.models.lookups import Contains
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inservice.accounts.models import Teacher
+from inservice.catalog import codes, selectors
+from inservice.courses.models import Source
+from inservice.organizations.models import Unit
+from inservice.organizations.routing import units_reviewed_by
+from inservice.records.hours import DAILY_CAP, WEEKLY_CAP
+from inservice.records.models import TrainingRecord
+
+ROC_OFFSET = 1911
+SCHOOL_YEAR_FIRST_MONTH = 8
+RECENT_DAYS = 30  # records added within this many days are marked 新增
+ZERO = Decimal(0)
+
+# 統合視導 (integrated inspection): the teachers whose hours a school reports are its current
+# teachers (serving here, not marked as left) holding a teaching post, by the title codes of
+# 附件四 field 15: principals and vice-principals, teachers with administrative duties,
+# certified full-time teachers, substitute teachers, and kindergarten directors. University
+# teachers, part-time teachers, administrative staff, interns, students, teaching-support
+# staff, military instructors, coaches, educare and after-school staff are not counted.
+INSPECTION_TITLES: tuple[str, ...] = ("15-2", "15-3", "15-4", "15-5", "15-13")
+
+
+# --- Years ----------------------------------------------------------------------------------
+
+
+def roc_year(year: int) -> int:
+    return year - ROC_OFFSET
+
+
+def school_year_of(day: datetime.date) -> int:
+    """The ROC school year a day falls in (115 for 2026-08-01 .. 2027-07-31)."""
+    year = day.year if day.month >= SCHOOL_YEAR_FIRST_MONTH else day.year - 1
+    return year - ROC_OFFSET
+
+
+def school_year_bounds(school_year: int) -> tuple[datetime.date, datetime.date]:
+    first = school_year + ROC_OFFSET
+    return datetime.date(first, 8, 1), datetime.date(first + 1, 7, 31)
+
+
+def calendar_year_bounds(year: int) -> tuple[datetime.date, datetime.date]:
+    return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+
+
+def school_year_label(school_year: int) -> str:
+    return _("%(year)s學年度") % {"year": school_year}
+
+
+def calendar_year_label(year: int) -> str:
+    return _("%(year)s年（民國%(roc)s年）") % {"year": year, "roc": roc_year(year)}
+
+
+@dataclass(frozen=True)
+class Period:
+    """A span of start dates: a school year, a calendar year or a custom range."""
+
+    kind: str  # "school_year", "year" or "range"
+    start: datetime.date | None
+    end: datetime.date | None
+    value: int | None = None  # the school year (ROC) or calendar year (AD)
+
+    SCHOOL_YEAR = "school_year"
+    YEAR = "year"
+    RANGE = "range"
+
+    @classmethod
+    def school_year(cls, school_year: int) -> Period:
+        return cls(cls.SCHOOL_YEAR, *school_year_bounds(school_year), value=school_year)
+
+    @classmethod
+    def calendar_year(cls, year: int) -> Period:
+        return cls(cls.YEAR, *calendar_year_bounds(year), value=year)
+
+    @classmethod
+    def date_range(cls, start: datetime.date | None, end: datetime.date | None) -> Period:
+        return cls(cls.RANGE, start, end)
+
+    @classmethod
+    def current_school_year(cls, today: datetime.date | None = None) -> Period:
+        return cls.school_year(school_year_of(today or timezone.localdate()))
+
+    @property
+    def label(self) -> str:
+        if self.kind == self.SCHOOL_YEAR:
+            return school_year_label(self.value)
+        if self.kind == self.YEAR:
+            return calendar_year_label(self.value)
+        start = self.start.isoformat() if self.start else "…"
+        end = self.end.isoformat() if self.end else "…"
+        return f"{start} – {end}"
+
+    def q(self, prefix: str = "") -> Q:
+        """Records starting within the period (`prefix` reaches records through a relation)."""
+        q = Q()
+        if self.start:
+            q &= Q(**{f"{prefix}start_date__gte": self.start})
+        if self.end:
+            q &= Q(**{f"{prefix}start_date__lte": self.end})
+        return q
+
+    def as_params(self) -> dict[str, str]:
+        """The GET parameters that select the same records on a record list (drill-down)."""
+        if self.kind == self.SCHOOL_YEAR:
+            return {"sy": str(self.value)}
+        if self.kind == self.YEAR:
+            return {"year": str(self.value)}
+        params = {}
+        if self.start:
+            params["from"] = self.start.isoformat()
+        if self.end:
+            params["to"] = self.end.isoformat()
+        return params
+
+    def as_audit(self) -> dict:
+        return {
+            "period": self.kind,
+            "value": self.value,
+            "from": self.start.isoformat() if self.start else None,
+            "to": self.end.isoformat() if self.end else None,
+        }
+
+
+# --- One teacher's records ------------------------------------------------------------------
+
+SORTS: dict[str, tuple[str, ...]] = {
+    "-date": ("-start_date", "-id"),
+    "date": ("start_date", "id"),
+    "-hours": ("-hours", "-start_date", "-id"),
+    "hours": ("hours", "start_date", "id"),
+    "name": ("course_name", "start_date", "id"),
+    "-name": ("-course_name", "-start_date", "-id"),
+}
+DEFAULT_SORT = "-date"
+
+
+@dataclass
+class RecordFilters:
+    year: int | None = None  # calendar year (AD)
+    school_year: int | None = None  # ROC
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    category: str = ""
+    tag: str = ""
+    source: str = ""
+    q: str = ""
+    sort: str = DEFAULT_SORT
+
+    def without_period(self) -> RecordFilters:
+        return RecordFilters(
+            category=self.category, tag=self.tag, source=self.source, q=self.q, sort=self.sort
+        )
+
+    def as_audit(self) -> dict:
+        return {
+            k: (v.isoformat() if isinstance(v, datetime.date) else v)
+            for k, v in self.__dict__.items()
+            if v not in (None, "")
+        }
+
+
+def has_tag(code: str):
+    """A filter for records carrying the tag `code` (jsonb containment on PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        return Q(tags__contains=[code])
+    return Contains(Cast("tags", output_field=TextField()), f'"{code}"')
+
+
+def filter_records(qs: QuerySet[TrainingRecord], filters: RecordFilters) -> QuerySet:
+    if filters.year:
+        qs = qs.filter(Period.calendar_year(filters.year).q())
+    if filters.school_year:
+        qs = qs.filter(Period.school_year(filters.school_year).q())
+    if filters.date_from:
+        qs = qs.filter(start_date__gte=filters.date_from)
+    if filters.date_to:
+        qs = qs.filter(start_date__lte=filters.date_to)
+    if filters.category:
+        qs = qs.filter(category=filters.category)
+    if filters.tag:
+        qs = qs.filter(has_tag(filters.tag))
+    if filters.source:
+        qs = qs.filter(source=filters.source)
+    if filters.q:
+        qs = qs.filter(course_name__icontains=filters.q)
+    return qs
+
+
+def teacher_records(teacher: Teacher, filters: RecordFilters) -> QuerySet[TrainingRecord]:
+    """The teacher's records matching `filters`, in the chosen order."""
+    qs = filter_records(TrainingRecord.objects.filter(teacher=teacher), filters)
+    return qs.order_by(*SORTS.get(filters.sort, SORTS[DEFAULT_SORT]))
+
+
+def recent_cutoff(now: datetime.datetime | None = None) -> datetime.datetime:
+    return (now or timezone.now()) - datetime.timedelta(days=RECENT_DAYS)
+
+
+def is_recent(record: TrainingRecord, cutoff: datetime.datetime) -> bool:
+    return record.created_at is not None and record.created_at >= cutoff
+
+
+@dataclass
+class Bucket:
+    key: str
+    label: str
+    count: int
+    hours: Decimal
+    withheld: Decimal = ZERO
+    params: dict = field(default_factory=dict)  # GET parameters that select this bucket
+
+
+@dataclass
+class Summary:
+    count: int
+    hours: Decimal
+    withheld: Decimal
+    credits: Decimal
+    recent: int
+    by_period: list[Bucket]
+    by_category: list[Bucket]
+    by_tag: list[Bucket]
+    period_kind: str
+
+
+def _school_year_expr():
+    year = ExtractYear("start_date")
+    return ExpressionWrapper(
+        Case(
+            When(start_date__month__gte=SCHOOL_YEAR_FIRST_MONTH, then=year),
+            default=year - 1,
+            output_field=IntegerField(),
+        )
+        - Value(ROC_OFFSET),
+        output_field=IntegerField(),
+    )
+
+
+def period_totals(qs: QuerySet[TrainingRecord], by: str) -> list[Bucket]:
+    """Totals per school year (ROC) or calendar year, newest first: one grouped query."""
+    expr = _school_year_expr() if by == Period.SCHOOL_YEAR else ExtractYear("start_date")
+    rows = (
+        qs.order_by()
+        .annotate(bucket=expr)
+        .values("bucket")
+        .annotate(n=Count("id"), total=Sum("hours"), held=Sum("hours_withheld"))
+        .order_by("-bucket")
+    )
+    out = []
+    for row in rows:
+        value = row["bucket"]
+        if by == Period.SCHOOL_YEAR:
+            label, params = school_year_label(value), {"sy": str(value)}
+        else:
+            label, params = calendar_year_label(value), {"year": str(value)}
+        out.append(
+            Bucket(
+                str(value),
+                label,
+                row["n"],
+                row["total"] or ZERO,
+                row["held"] or ZERO,
+                params,
+            )
+        )
+    return out
+
+
+def category_totals(qs: QuerySet[TrainingRecord]) -> list[Bucket]:
+    """Totals per 進修範疇 (category code 5-x; records without one are listed last)."""
+    names = codes.names("category")
+    rows = (
+        qs.order_by()
+        .values("category")
+        .annotate(n=Count("id"), total=Sum("hours"), held=Sum("hours_withheld"))
+    )
+    out = [
+        Bucket(
+            row["category"],
+            names.get(row["category"], row["category"]) or _("（未分類）"),
+            row["n"],
+            row["total"] or ZERO,
+            row["held"] or ZERO,
+            {"category": row["category"]} if row["category"] else {},
+        )
+        for row in rows
+    ]
+    order = list(names)
+    return sorted(
+        out, key=lambda b: (b.key not in order, order.index(b.key) if b.key in order else 0)
+    )
+
+
+def summarize(
+    qs: QuerySet[TrainingRecord], *, by: str = Period.SCHOOL_YEAR, period_qs=None, now=None
+) -> Summary:
+    """Totals of `qs`: overall and per tag in one query, per category and per year in one
+    each. `period_qs` (default `qs`) is what the per-year table counts, so a page filtered
+    to one year can still show every year."""
+    tags = selectors.all_tags()
+    cutoff = recent_cutoff(now)
+    aggregates = {
+        "n_records": Count("id"),
+        "sum_hours": Sum("hours"),
+        "sum_withheld": Sum("hours_withheld"),
+        "sum_credits": Sum("credits"),
+        "n_recent": Count("id", filter=Q(created_at__gte=cutoff)),
+    }
+    for n, tag in enumerate(tags):
+        aggregates[f"tag{n}_count"] = Count("id", filter=has_tag(tag.code))
+        aggregates[f"tag{n}_hours"] = Sum("hours", filter=has_tag(tag.code))
+    totals = qs.order_by().aggregate(**aggregates)
+    by_tag = [
+        Bucket(
+            tag.code,
+            tag.name,
+            totals[f"tag{n}_count"],
+            totals[f"tag{n}_hours"] or ZERO,
+            params={"tag": tag.code},
+        )
+        for n, tag in enumerate(tags)
+        if totals[f"tag{n}_count"]
+    ]
+    return Summary(
+        count=totals["n_records"],
+        hours=totals["sum_hours"] or ZERO,
+        withheld=totals["sum_withheld"] or ZERO,
+        credits=totals["sum_credits"] or ZERO,
+        recent=totals["n_recent"],
+        by_period=period_totals(period_qs if period_qs is not None else qs, by),
+        by_category=category_totals(qs),
+        by_tag=by_tag,
+        period_kind=by,
+    )
+
+
+def cap_explanation() -> str:
+    return _(
+        "依「教師在職進修研習時數核計規定」（附件九第10條），每位教師每日至多採計 "
+        "%(day)s 小時、每週（週一至週日）至多採計 %(week)s 小時，跨課程、跨開課單位與"
+        "跨資料來源合併計算。超過的部分不列入研習時數，標示為「超過上限未核計」；"
+        "經區管中心核准例外的日子，該日時數會補列採計。"
+    ) % {"day": DAILY_CAP, "week": WEEKLY_CAP}
+
+
+class RecordLabels:
+    """Names for the codes a record carries (category, tags, source), read once per page."""
+
+    def __init__(self):
+        self.categories = codes.names("category")
+        self.tags = {t.code: t.name for t in selectors.all_tags()}
+        self.sources = dict(Source.choices)
+
+    def category(self, code: str) -> str:
+        return self.categories.get(code, code)
+
+    def tag_names(self, tags) -> list[str]:
+        return [self.tags.get(t, t) for t in (tags or [])]
+
+    def source(self, code: str) -> str:
+        return str(self.sources.get(code, code))
+
+
+# --- Populations: a school's and a center's teachers ----------------------------------------
+
+
+def school_teachers(unit: Unit, *, inspection: bool = False) -> QuerySet[Teacher]:
+    """The unit's current teachers. Marking a teacher as left (轉出) clears their serving
+    unit, so they drop out here; `inspection` keeps only the 統合視導 population."""
+    qs = Teacher.objects.filter(serving_unit=unit)
+    if inspection:
+        qs = qs.filter(title__in=INSPECTION_TITLES)
+    return qs
+
+
+def jurisdiction_teachers(
+    center: Unit,
+    *,
+    unit: Unit | None = None,
+    county_code: str = "",
+    inspection: bool = False,
+    on: datetime.date | None = None,
+) -> QuerySet[Teacher]:
+    """Teachers whose serving unit the center reviews (第11條 routing), as one query."""
+    qs = Teacher.objects.filter(serving_unit__in=units_reviewed_by(center, on).values("pk"))
+    if unit is not None:
+        qs = qs.filter(serving_unit=unit)
+    if county_code:
+        qs = qs.filter(serving_unit__county__code=county_code)
+    if inspection:
+        qs = qs.filter(title__in=INSPECTION_TITLES)
+    return qs
+
+
+def unit_in_jurisdiction(center: Unit, code: str, on: datetime.date | None = None):
+    """The unit with `code` if the center reviews it, else None."""
+    return units_reviewed_by(center, on).filter(code=code).first()
+
+
+def name_search(qs: QuerySet[Teacher], q: str) -> QuerySet[Teacher]:
+    """Name contains `q`, or the personal identifier is exactly `q`."""
+    q = q.strip()
+    if not q:
+        return qs
+    return qs.filter(Q(name__icontains=q) | Q(personal_identifier=q.upper()))
+
+
+TEACHER_SORTS: dict[str, tuple] = {
+    "name": ("name", "pk"),
+    "hours": ("period_hours", "name", "pk"),
+    "-hours": ("-period_hours", "name", "pk"),
+    "unit": ("serving_unit__code", "name", "pk"),
+}
+
+
+def with_period_totals(teachers: QuerySet[Teacher], period: Period) -> QuerySet[Teacher]:
+    """Each teacher's record count, counted hours and withheld hours within `period`.
+
+    Correlated subqueries on the (teacher, start_date) index, so a page of 50 teachers only
+    computes its 50 rows when sorted by name.
+    """
+    records = TrainingRecord.objects.filter(period.q(), teacher=OuterRef("pk")).order_by()
+    decimal = DecimalField(max_digits=10, decimal_places=1)
+
+    def total(expr, output):
+        return Coalesce(
+            Subquery(records.values("teacher").annotate(v=expr).values("v")[:1]),
+            Value(0),
+            output_field=output,
+        )
+
+    return teachers.annotate(
+        period_count=total(Count("id"), IntegerField()),
+        period_hours=total(Sum("hours"), decimal),
+        period_withheld=total(Sum("hours_withheld"), decimal),
+    )
+
+
+def population_page_rows(teachers: QuerySet[Teacher], period: Period, sort: str):
+    """The population with totals, sorted; only the columns the pages and exports show
+    (never the encrypted ID number)."""
+    qs = with_period_totals(teachers, period).select_related("serving_unit__county")
+    qs = qs.only(
+        "pk",
+        "name",
+        "personal_identifier",
+        "title",
+        "serving_unit__code",
+        "serving_unit__name",
+        "serving_unit__county__name",
+    )
+    return qs.order_by(*TEACHER_SORTS.get(sort, TEACHER_SORTS["name"]))
+
+
+@dataclass
+class PopulationTotals:
+    teachers: int
+    with_records: int
+    records: int
+    hours: Decimal
+    withheld: Decimal
+
+    @property
+    def without_records(self) -> int:
+        return self.teachers - self.with_records
+
+    @property
+    def mean_hours(self) -> Decimal:
+        if not self.teachers:
+            return ZERO
+        return (self.hours / self.teachers).quantize(Decimal("0.1"))
+
+
+def population_totals(teachers: QuerySet[Teacher], period: Period) -> PopulationTotals:
+    """Head count and the period's totals over the whole population: two queries."""
+    head_count = teachers.order_by().count()
+    totals = (
+        TrainingRecord.objects.filter(period.q(), teacher__in=teachers.order_by().values("pk"))
+        .order_by()
+        .aggregate(
+            n_teachers=Count("teacher", distinct=True),
+            n_records=Count("id"),
+            sum_hours=Sum("hours"),
+            sum_withheld=Sum("hours_withheld"),
+        )
+    )
+    return PopulationTotals(
+        teachers=head_count,
+        with_records=totals["n_teachers"],
+        records=totals["n_records"],
+        hours=totals["sum_hours"] or ZERO,
+        withheld=totals["sum_withheld"] or ZERO,
+    )
+
+
+def population_records(teachers: QuerySet[Teacher], period: Period):
+    """Every record of the population within the period, as plain rows for an export,
+    ordered by teacher and date, read in chunks (constant memory)."""
+    return (
+        TrainingRecord.objects.filter(period.q(), teacher__in=teachers.order_by().values("pk"))
+        .order_by("teacher__name", "teacher_id", "start_date", "id")
+        .values(
+            "teacher__personal_identifier",
+            "teacher__name",
+            "teacher__serving_unit__code",
+            "teacher__serving_unit__name",
+            "start_date",
+            "end_date",
+            "course_code",
+            "course_name",
+            "organizer_name",
+            "category",
+            "tags",
+            "hours",
+            "hours_withheld",
+            "credits",
+            "source",
+            "partner",
+        )
+        .iterator(chunk_size=2000)
+    )
+
+
+def school_year_choices(today: datetime.date | None = None, back: int = 40) -> list[int]:
+    current = school_year_of(today or timezone.localdate())
+    return list(range(current, current - back, -1))
+
+
+def unit_label(unit: Unit) -> str:
+    return f"{unit.name}（{unit.code}）"

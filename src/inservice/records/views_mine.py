@@ -1,0 +1,127 @@
+"""A teacher's own training records (我的研習紀錄): list, totals, xlsx export.
+
+Teachers without a serving unit (無服務學校) may use these pages too: looking up records is
+the one thing they keep. The pages show no personal data (no ID number, no birth date).
+"""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.urls import NoReverseMatch, get_script_prefix, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from inservice.core.access import teacher
+from inservice.records.models import TrainingRecord
+
+from .exports_pages import records_book
+from .forms_pages import RecordFilterForm
+from .services.queries import (
+    RecordLabels,
+    cap_explanation,
+    filter_records,
+    is_recent,
+    recent_cutoff,
+    summarize,
+    teacher_records,
+)
+
+PAGE_SIZE = 50
+
+
+def record_list_context(request, person) -> dict:
+    """The filtered, sorted, paginated records of `person` with their totals (also used by
+    the staff drill-downs): a fixed number of queries whatever the number of records."""
+    form = RecordFilterForm(request.GET)
+    form.is_valid()  # malformed fields drop out of cleaned_data and become notices
+    filters = form.filters()
+    by = form.chosen_by()
+    records = teacher_records(person, filters)
+    page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    everything = filter_records(
+        TrainingRecord.objects.filter(teacher=person), filters.without_period()
+    )
+    summary = summarize(records, by=by, period_qs=everything, now=now)
+    labels = RecordLabels()
+    cutoff = recent_cutoff(now)
+    rows = [
+        {
+            "record": r,
+            "category": labels.category(r.category) if r.category else "",
+            "tags": labels.tag_names(r.tags),
+            "source": labels.source(r.source),
+            "recent": is_recent(r, cutoff),
+        }
+        for r in page.object_list
+    ]
+    return {
+        "form": form,
+        "notices": form.notices(),
+        "filters": filters,
+        "by": by,
+        "page": page,
+        "rows": rows,
+        "summary": summary,
+        "cap_explanation": cap_explanation(),
+        "filtered": any(
+            request.GET.get(k)
+            for k in ("q", "year", "sy", "category", "tag", "source", "from", "to")
+        ),
+    }
+
+
+def transcript_url() -> str:
+    """The transcript PDF (built by the transcripts area) at /my/records/transcript.pdf."""
+    for name in ("records:transcript", "records:my_transcript", "records:transcript_pdf"):
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return get_script_prefix() + "my/records/transcript.pdf"
+
+
+@teacher
+@never_cache
+@require_GET
+def my_records(request):
+    person = request.user.teacher
+    context = record_list_context(request, person)
+    context.update({"person": person, "transcript_url": transcript_url()})
+    return render(request, "records/my_records.html", context)
+
+
+@teacher
+@never_cache
+@require_GET
+def my_records_export(request):
+    person = request.user.teacher
+    form = RecordFilterForm(request.GET)
+    form.is_valid()
+    filters = form.filters()
+    info = [(_("篩選條件"), describe_filters(form))]
+    stamp = timezone.localtime().strftime("%Y%m%d")
+    return records_book(
+        teacher_records(person, filters), info=info, filename=f"my-training-records-{stamp}.xlsx"
+    )
+
+
+def describe_filters(form) -> str:
+    """The applied conditions in words, for an export's info sheet."""
+    parts = []
+    data = form.cleaned_data
+    for name, field in form.fields.items():
+        if name in ("sort", "by", "page"):
+            continue
+        value = data.get(name)
+        if value in (None, "", False):
+            continue
+        if hasattr(field, "choices") and not isinstance(value, bool):
+            value = dict(field.choices).get(value, value)
+        if value is True:
+            value = "✓"
+        parts.append(f"{field.label}：{value}")
+    return "；".join(parts) or _("（全部）")
