@@ -362,3 +362,41 @@ def put_on_list(course, rows):
             )
         )
     return entries
+
+
+# --- records (pages area; everything above is unchanged) -----------------------------------
+
+_record_codes = iter(range(9_000_000, 99_000_000))
+
+
+def make_record(teacher, *, start, hours, end=None, created_at=None, **fields):
+    """A training record of `teacher` written directly (no course, source online by default):
+    `start`/`end` dates, `hours` counted; `hours_withheld` adds to the requested hours;
+    `created_at` back-dates the row (it is auto_now_add)."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from inservice.records.models import TrainingRecord
+
+    hours = Decimal(str(hours))
+    withheld = Decimal(str(fields.pop("hours_withheld", 0)))
+    fields.setdefault("course_code", str(next(_record_codes)))
+    fields.setdefault("course_name", f"研習課程 {fields['course_code']}")
+    fields.setdefault("organizer_name", "測試開課單位")
+    fields.setdefault("source", "online")
+    fields.setdefault("category", "5-1")
+    record = TrainingRecord.objects.create(
+        teacher=teacher,
+        start_date=start,
+        end_date=end or start,
+        hours=hours,
+        hours_withheld=withheld,
+        hours_requested=hours + withheld,
+        closed_at=timezone.now(),
+        **fields,
+    )
+    if created_at is not None:
+        TrainingRecord.objects.filter(pk=record.pk).update(created_at=created_at)
+        record.created_at = created_at
+    return record
