@@ -161,7 +161,7 @@ def _sectioned(course: Course, rows: list[list]) -> list[Section]:
     """One section per course day (a sheet to sign each day), or one for a one-day course."""
     days = _course_days(course)
     if len(days) <= 1:
-        return [Section(title=days[0].isoformat() if days else "", rows=rows)]
+        return [Section(title="", rows=rows)]
     return [Section(title=day.isoformat(), rows=[list(r) for r in rows]) for day in days]
 
 
