@@ -12,6 +12,7 @@ renderer in memory; any other URL stops the rendering (no network, no local file
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from io import BytesIO
 from pathlib import Path
@@ -24,6 +25,9 @@ FONT_URL = "inservice-pdf:font/cjk"
 IMAGE_URL_PREFIX = "inservice-pdf:image/"
 FONT_FAMILY = "InserviceCJK"
 PDF_CONTENT_TYPE = "application/pdf"
+
+# WeasyPrint reports each rendering step at INFO: not worth a log line per document.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 _render_lock = threading.Lock()
 _font_config = None
