@@ -64,3 +64,8 @@ def test_document_with_image_renders_and_outside_urls_are_refused(caplog):
         pdf.render_pdf("core/pdf/base.html", {"doc_title": "測試"})
     # No warnings (unsupported CSS, missing resources) and no per-step chatter.
     assert not [r for r in caplog.records if r.name.startswith("weasyprint")]
+
+
+def test_page_numbers_come_from_one_sentence():
+    assert pdf.page_numbers_css() == '"第 " counter(page) " 頁，共 " counter(pages) " 頁"'
+    assert pdf._css_string('a"b\\c</style>') == '"a\\"b\\\\c\\3c /style>"'

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import threading
 from io import BytesIO
 from pathlib import Path
@@ -20,6 +21,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 FONT_URL = "inservice-pdf:font/cjk"
 IMAGE_URL_PREFIX = "inservice-pdf:image/"
@@ -81,6 +84,28 @@ def check_font() -> None:
     _font_data()
 
 
+def _css_string(text: str) -> str:
+    return (
+        '"'
+        + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("<", "\\3c ")
+        + '"'
+    )
+
+
+def page_numbers_css() -> str:
+    """The footer's CSS `content` value, from one translatable sentence with two counters."""
+    sentence = _("第 %(page)s 頁，共 %(pages)s 頁")
+    parts = []
+    for piece in re.split(r"(%\(pages?\)s)", sentence):
+        if piece == "%(page)s":
+            parts.append("counter(page)")
+        elif piece == "%(pages)s":
+            parts.append("counter(pages)")
+        elif piece:
+            parts.append(_css_string(piece))
+    return " ".join(parts)
+
+
 def _fetcher(images: dict[str, tuple[bytes, str]]):
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -123,6 +148,7 @@ def render_pdf(
             **(context or {}),
             "pdf_font_url": FONT_URL,
             "pdf_font_family": FONT_FAMILY,
+            "pdf_page_numbers": mark_safe(page_numbers_css()),  # noqa: S308 - escaped above
             "pdf_images": {name: image_url(name) for name in prepared},
         },
     )
