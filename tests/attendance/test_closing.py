@@ -247,6 +247,7 @@ def test_confirming_closes_the_course_and_records_a_snapshot(
     body = next(m for m in granted if m.to == b.user.email).body_text
     assert "2.0 小時" in body and version.name in body
     assert "暫不採計" not in body
+    assert "/my/records/" in body
     (confirmed,) = mails("attendance_list_confirmed")
     assert confirmed.to == version.contact1_email
     actions = list(

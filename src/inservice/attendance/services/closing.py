@@ -333,7 +333,7 @@ def close_course(course, *, actor, auto: bool) -> Course:
             "withheld": str(withheld),
         },
     )
-    records_url = _records_url()
+    records_url = reverse("records:my_records")
     for record in records:
         user = record.teacher.user
         if user is None or not user.is_active or not user.email:
@@ -345,17 +345,6 @@ def close_course(course, *, actor, auto: bool) -> Course:
         )
     _reindex_after_commit(course)
     return course
-
-
-def _records_url() -> str:
-    from django.urls import NoReverseMatch
-
-    for name in ("records:my_records", "records:teacher_records", "records:mine"):
-        try:
-            return reverse(name)
-        except NoReverseMatch:
-            continue
-    return "/records/"
 
 
 # --------------------------------------------------------------------------- reviewer queue
