@@ -511,3 +511,25 @@ def test_query_count_does_not_grow_with_forty_years_of_records(
     assert response.context["summary"].hours == Decimal("2250")
     with django_assert_max_num_queries(10):
         client.get(URL, {"by": "year"})
+
+
+def test_record_queries_use_an_index_on_a_large_table():
+    """20,000 analysed records of 50 teachers: one teacher's list and totals are read
+    through an index, never a scan of the whole table."""
+    from inservice.records.services.queries import RecordFilters, filter_records
+
+    teachers = [TeacherFactory(serving_unit=None) for _ in range(50)]
+    for t in teachers:
+        _bulk_records(t, 400)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE records_trainingrecord")
+    me = teachers[7]
+    page = TrainingRecord.objects.filter(teacher=me).order_by("-start_date", "-id")[:50]
+    totals = filter_records(
+        TrainingRecord.objects.filter(teacher=me), RecordFilters(school_year=100)
+    ).values("category")
+    for qs in (page, totals):
+        plan = qs.explain()
+        assert "Index" in plan, plan
+        assert 'Seq Scan on "records_trainingrecord"' not in plan
+        assert "Seq Scan on records_trainingrecord" not in plan

@@ -139,7 +139,7 @@ def _population_page(request, kind, template, drill_url_name, export_url_name):
     scope = _Scope(request, kind)
     rows = population_page_rows(scope.teachers, scope.period, scope.form.chosen_sort())
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    totals = population_totals(scope.teachers, scope.period)
+    totals = population_totals(scope.teachers, scope.period, page.paginator.count)
     drill_query = "?" + urlencode(scope.period.as_params())
     titles = {t.title for t in page.object_list}
     title_names = {code: title_name(code) for code in titles}

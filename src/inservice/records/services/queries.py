@@ -510,9 +510,13 @@ class PopulationTotals:
         return (self.hours / self.teachers).quantize(Decimal("0.1"))
 
 
-def population_totals(teachers: QuerySet[Teacher], period: Period) -> PopulationTotals:
-    """Head count and the period's totals over the whole population: two queries."""
-    head_count = teachers.order_by().count()
+def population_totals(
+    teachers: QuerySet[Teacher], period: Period, head_count: int | None = None
+) -> PopulationTotals:
+    """Head count and the period's totals over the whole population: one query, two when
+    the head count is not known yet (a paginator has usually counted already)."""
+    if head_count is None:
+        head_count = teachers.order_by().count()
     totals = (
         TrainingRecord.objects.filter(period.q(), teacher__in=teachers.order_by().values("pk"))
         .order_by()
