@@ -150,8 +150,9 @@ class PopulationForm(NoticesMixin, forms.Form):
         )
         self.fields["to"] = forms.DateField(label=_("期間迄日"), required=False, widget=DATE_INPUT)
         current = school_year_of(timezone.localdate())
+        # The current school year first: a browser shows the first option when none is chosen.
         self.fields["sy"].choices = [
-            (y, school_year_label(y)) for y in range(current + 1, current - 40, -1)
+            (y, school_year_label(y)) for y in range(current, current - 40, -1)
         ]
 
     def clean(self):
