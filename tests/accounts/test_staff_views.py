@@ -243,3 +243,24 @@ def test_site_admin_sees_every_pending_application(client, world):
     html = client.get(reverse("accounts:staff_applications")).content.decode()
     assert world["applicant"].user.username in html
     assert client.get(reverse("accounts:staff_home")).status_code == 200
+
+
+def test_home_links_to_records_and_attendance_pages_by_function(client, world):
+    school_pages = [reverse("records:school_records")]
+    center_pages = [
+        reverse("attendance:list_review_queue"),
+        reverse("records:hours_withheld"),
+        reverse("records:center_records"),
+    ]
+    login(client, world, "chief")
+    html = client.get(reverse("accounts:staff_home")).content.decode()
+    assert all(url in html for url in school_pages)
+    assert not any(url in html for url in center_pages)
+    login(client, world, "operator")  # operators do not manage the unit's teachers
+    html = client.get(reverse("accounts:staff_home")).content.decode()
+    assert not any(url in html for url in school_pages + center_pages)
+    login(client, world, "bureau_chief")
+    html = client.get(reverse("accounts:staff_home")).content.decode()
+    assert all(url in html for url in center_pages)
+    for url in center_pages:
+        assert client.get(url).status_code == 200, url

@@ -47,7 +47,9 @@ def no_unit_person():
 
 def test_no_unit_teacher_can_look_up_records_but_not_the_rest(client, no_unit_person):
     client.force_login(no_unit_person.user)
-    assert client.get(reverse("accounts:teacher_records")).status_code == 200
+    old = client.get(reverse("accounts:teacher_records"))
+    assert old.status_code == 301 and old["Location"] == reverse("records:my_records")
+    assert client.get(reverse("records:my_records")).status_code == 200
     home = client.get(reverse("accounts:teacher_home"))
     assert home.status_code == 200
     body = home.content.decode()
@@ -71,7 +73,7 @@ def test_decorators_declare_the_unit_rule():
 def test_teacher_with_unit_uses_every_page(client, person):
     client.force_login(person.user)
     for name in ("teacher_home", "teacher_records", "teacher_profile", "teacher_export"):
-        assert client.get(reverse(f"accounts:{name}")).status_code == 200, name
+        assert client.get(reverse(f"accounts:{name}"), follow=True).status_code == 200, name
     body = client.get(reverse("accounts:teacher_home")).content.decode()
     assert "測試國小" in body and "合格專任教師" in body
     assert person.personal_identifier in body
@@ -228,7 +230,7 @@ def test_a_teacher_cannot_reach_another_teachers_data(client, person, school):
     client.force_login(other.user)
     # No teacher page takes an id; every one answers about the signed-in teacher only.
     for name in ("teacher_home", "teacher_records", "teacher_profile"):
-        body = client.get(reverse(f"accounts:{name}")).content.decode()
+        body = client.get(reverse(f"accounts:{name}"), follow=True).content.decode()
         assert "陳美玲" not in body and person.personal_identifier not in body
     data = json.loads(client.post(EXPORT, {"format": "json", "pk": person.pk}).content)
     assert data["teacher"]["name"] == "別人老師"

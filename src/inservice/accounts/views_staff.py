@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from inservice.core.access import authenticated, public, staff_function
@@ -39,6 +40,14 @@ FUNCTION_URLS: dict[Function, str] = {
     Function.AUTOREVIEW_SETTINGS: "courses:autoreview_settings",
     Function.AUTOREVIEW_BROWSE: "courses:autoreview_log",
 }
+
+# Pages beyond the matrix's own entries, shown under the function that opens them.
+RECORD_LINKS: list[tuple[Function, str, str]] = [
+    (Function.OWN_TEACHER_ACCOUNTS, "records:school_records", gettext_lazy("本校教師研習紀錄")),
+    (Function.COURSE_REVIEW, "attendance:list_review_queue", gettext_lazy("研習名單確認")),
+    (Function.COURSE_REVIEW, "records:hours_withheld", gettext_lazy("時數上限例外核准")),
+    (Function.COURSE_REVIEW, "records:center_records", gettext_lazy("轄區教師研習紀錄")),
+]
 
 
 def _denied(request, message):
@@ -127,6 +136,13 @@ def home(request):
         ]
         if entries:
             menu.append({"label": label, "entries": entries})
+    records_entries = [
+        {"label": label, "url": reverse(name)}
+        for function, name, label in RECORD_LINKS
+        if can(user, function)
+    ]
+    if records_entries:
+        menu.append({"label": _("研習名單與研習紀錄"), "entries": records_entries})
     context = {
         "profile": profile,
         "menu": menu,

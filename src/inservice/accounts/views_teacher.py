@@ -162,8 +162,8 @@ def resend_verification(request):
 
 @teacher
 def records(request):
-    """研習紀錄查詢: open also during 無服務學校 (附件九 第5條)."""
-    return render(request, "accounts/teacher/records.html", {"person": request.user.teacher})
+    """The old address of 研習紀錄查詢; the records area serves it now (bookmarks keep working)."""
+    return redirect("records:my_records", permanent=True)
 
 
 @teacher(needs_unit=True)
