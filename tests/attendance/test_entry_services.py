@@ -184,6 +184,7 @@ def test_grid_reports_every_bad_row_with_name_and_saves_nothing(held):
         ("leave", "", "請填寫實際參與時數"),
         ("attended", "5", "全程參與者的時數即為課程時數"),
         ("late", "", "無法辨識"),
+        ("absent", "2", "缺席者不填實際參與時數"),
     ],
 )
 def test_grid_hours_rules_refused(held, status, hours_attended, fragment):

@@ -394,9 +394,19 @@ def _lookup(keys: Iterable[Key]) -> tuple[dict, dict]:
     by_ident, by_digest = {}, {}
     if not idents and not digests:
         return by_ident, by_digest
-    rows = Teacher.objects.filter(
-        Q(personal_identifier__in=idents) | Q(id_number_digest__in=digests)
-    ).values_list("pk", "name", "personal_identifier", "id_number_digest")
+    if _postgres():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, name, personal_identifier, id_number_digest "  # noqa: S608
+                f"FROM {Teacher._meta.db_table} "
+                "WHERE personal_identifier = ANY(%s::text[]) OR id_number_digest = ANY(%s::text[])",
+                [list(idents), list(digests)],
+            )
+            rows = cursor.fetchall()
+    else:
+        rows = Teacher.objects.filter(
+            Q(personal_identifier__in=idents) | Q(id_number_digest__in=digests)
+        ).values_list("pk", "name", "personal_identifier", "id_number_digest")
     for pk, name, ident, digest in rows:
         if ident in idents:
             by_ident[ident] = (pk, name)
@@ -769,78 +779,130 @@ def _reject_duplicates(rows: list[_Row]) -> None:
             row.reason = f"{row.reason}；{reason}" if row.reason else reason
 
 
+WRITE_BATCH = 10_000
+
+
 def _write(rows: list[_Row], attendance_list, course, actor) -> tuple[int, int]:
+    """Add or update the entries of the good rows, a batch of rows per statement."""
     good = [r for r in rows if not r.reason]
     now = timezone.now()
     added = updated = 0
-    for start in range(0, len(good), BATCH):
-        chunk = good[start : start + BATCH]
-        existing = dict(
-            AttendanceEntry.objects.filter(
-                attendance_list=attendance_list, teacher_id__in=[r.teacher_id for r in chunk]
-            ).values_list("teacher_id", "pk")
-        )
+    for start in range(0, len(good), WRITE_BATCH):
+        chunk = good[start : start + WRITE_BATCH]
+        existing = _entry_ids(attendance_list, [r.teacher_id for r in chunk])
         new, changes = [], []
         for row in chunk:
             pk = existing.get(row.teacher_id)
             if pk is None:
                 row.outcome = "added"
-                new.append(
-                    AttendanceEntry(
-                        attendance_list=attendance_list,
-                        course=course,
-                        teacher_id=row.teacher_id,
-                        status=row.status,
-                        hours_attended=row.attended,
-                        hours=row.given,
-                        walk_in=True,
-                        note=row.note,
-                        updated_by=actor,
-                    )
-                )
+                new.append(row)
             else:
                 row.outcome = "updated"
-                changes.append((pk, row.status, row.attended, row.given, row.note))
-        AttendanceEntry.objects.bulk_create(new)
+                changes.append((pk, row))
+        _insert_entries(new, attendance_list, course, actor, now)
         _update_entries(changes, actor, now)
         added += len(new)
         updated += len(changes)
     return added, updated
 
 
-def _update_entries(changes: list[tuple], actor, now) -> None:
-    """Update many entries in one statement (PostgreSQL: UPDATE … FROM VALUES)."""
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _entry_ids(attendance_list, teacher_ids: list[int]) -> dict[int, int]:
+    """teacher id → entry id for those already on the list (one query)."""
+    if not _postgres():
+        return dict(
+            AttendanceEntry.objects.filter(
+                attendance_list=attendance_list, teacher_id__in=teacher_ids
+            ).values_list("teacher_id", "pk")
+        )
+    table = AttendanceEntry._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT teacher_id, id FROM {table} "  # noqa: S608 — table name from the model
+            "WHERE attendance_list_id = %s AND teacher_id = ANY(%s::bigint[])",
+            [attendance_list.pk, teacher_ids],
+        )
+        return dict(cursor.fetchall())
+
+
+def _columns(rows: list[_Row]) -> list[list]:
+    return [
+        [r.status for r in rows],
+        [r.attended for r in rows],
+        [r.given for r in rows],
+        [r.note for r in rows],
+    ]
+
+
+def _insert_entries(rows: list[_Row], attendance_list, course, actor, now) -> None:
+    """New entries (walk-ins) in one statement (PostgreSQL: INSERT … SELECT FROM unnest)."""
+    if not rows:
+        return
+    if not _postgres():
+        AttendanceEntry.objects.bulk_create(
+            [
+                AttendanceEntry(
+                    attendance_list=attendance_list,
+                    course=course,
+                    teacher_id=r.teacher_id,
+                    status=r.status,
+                    hours_attended=r.attended,
+                    hours=r.given,
+                    walk_in=True,
+                    note=r.note,
+                    updated_by=actor,
+                )
+                for r in rows
+            ]
+        )
+        return
+    table = AttendanceEntry._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (attendance_list_id, course_id, teacher_id, status, "  # noqa: S608
+        "hours_attended, hours, walk_in, note, updated_by_id, created_at, updated_at) "
+        "SELECT %s, %s, u.teacher, u.status, u.attended, u.given, true, u.note, %s, %s, %s "
+        "FROM unnest(%s::bigint[], %s::text[], %s::numeric[], %s::numeric[], %s::text[]) "
+        "AS u(teacher, status, attended, given, note)"
+    )
+    params = [attendance_list.pk, course.pk, actor.pk, now, now, [r.teacher_id for r in rows]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params + _columns(rows))
+
+
+def _update_entries(changes: list[tuple[int, _Row]], actor, now) -> None:
+    """Update many entries in one statement (PostgreSQL: UPDATE … FROM unnest)."""
     if not changes:
         return
-    if connection.vendor != "postgresql":
-        objs = []
-        for pk, status, attended, given, note in changes:
-            objs.append(
-                AttendanceEntry(
-                    pk=pk,
-                    status=status,
-                    hours_attended=attended,
-                    hours=given,
-                    note=note,
-                    updated_by=actor,
-                    updated_at=now,
-                )
+    if not _postgres():
+        objs = [
+            AttendanceEntry(
+                pk=pk,
+                status=r.status,
+                hours_attended=r.attended,
+                hours=r.given,
+                note=r.note,
+                updated_by=actor,
+                updated_at=now,
             )
+            for pk, r in changes
+        ]
         fields = ["status", "hours_attended", "hours", "note", "updated_by", "updated_at"]
         AttendanceEntry.objects.bulk_update(objs, fields)
         return
     table = AttendanceEntry._meta.db_table
-    values = ", ".join(["(%s::bigint, %s, %s::numeric, %s::numeric, %s)"] * len(changes))
-    params: list = []
-    for change in changes:
-        params.extend(change)
     sql = (
         f"UPDATE {table} AS e SET status = v.status, hours_attended = v.attended, "  # noqa: S608
         "hours = v.given, note = v.note, updated_by_id = %s, updated_at = %s "
-        f"FROM (VALUES {values}) AS v(id, status, attended, given, note) WHERE e.id = v.id"
+        "FROM unnest(%s::bigint[], %s::text[], %s::numeric[], %s::numeric[], %s::text[]) "
+        "AS v(id, status, attended, given, note) WHERE e.id = v.id"
     )
+    rows = [r for _pk, r in changes]
+    params = [actor.pk, now, [pk for pk, _r in changes]]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [actor.pk, now, *params])
+        cursor.execute(sql, params + _columns(rows))
 
 
 # --- files for the organizer --------------------------------------------------------------
