@@ -33,6 +33,8 @@ def _secret(name, dev_default):
 
 
 SECRET_KEY = _secret("DJANGO_SECRET_KEY", "dev-insecure-secret-key-change-me-0123456789abcdef")
+# Earlier keys after a rotation: signatures they made (e.g. transcript codes) still verify.
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 # ID numbers: AES-256-GCM keys as "keyid:base64key" separated by commas; the first one encrypts.
 ID_ENCRYPTION_KEYS = _secret(
     "INSERVICE_ID_KEYS", "dev1:ZGV2LW9ubHkta2V5LWRldi1vbmx5LWtleS0wMDAwMDA="
