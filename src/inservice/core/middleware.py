@@ -4,6 +4,7 @@ Services record audit events without being handed the request, so the client add
 user agent travel in a context variable set here.
 """
 
+import time
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -70,4 +71,23 @@ class SiteLanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         patch_vary_headers(response, ("Cookie",))
+        return response
+
+
+class ServerTimingMiddleware:
+    """`Server-Timing: app;dur=<ms>` on every response: the time the request spent inside
+    Django (every other middleware and the view), for `make bench` and browser devtools.
+
+    It reveals only a duration, no names or queries. Outermost in MIDDLEWARE so the figure
+    covers the whole stack; a streamed response reports the time to its first byte.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        elapsed = (time.perf_counter() - started) * 1000
+        response.headers["Server-Timing"] = f"app;dur={elapsed:.1f}"
         return response
