@@ -17,6 +17,10 @@ test: bootstrap
 bootstrap:
 	@scripts/bootstrap.sh
 
+# Not part of `make test`: the dataset and the load figures (docs/performance.md).
+bench: bootstrap
+	@scripts/bench.sh
+
 messages: bootstrap
 	cd src/inservice && ../../$(PY) ../../manage.py makemessages -l en --no-obsolete -e html,txt,py,subject -i "static/*"
 
