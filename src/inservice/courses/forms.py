@@ -463,6 +463,9 @@ class CourseForm(forms.Form):
                         "hx-target": target,
                         "hx-swap": "outerHTML",
                         "hx-include": include,
+                        # A newer change aborts the request still in flight, so a slow answer
+                        # for an earlier choice never overwrites the options of the latest one.
+                        "hx-sync": f"{target}:replace",
                     }
                 )
 
