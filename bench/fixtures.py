@@ -132,8 +132,9 @@ def teachers_for_upload(count: int, unit: Unit) -> list[tuple[str, str]]:
     """(personal identifier, name) of `count` different teachers, bench teachers without a
     login added when the dataset has fewer."""
     have = Teacher.objects.count()
-    if have < count:
+    while have < count:  # a generated ID number already taken is skipped: top up
         _new_teachers(count - have, prefix="up", unit=unit, seed=707 + have, logins=False)
+        have = Teacher.objects.count()
     return list(Teacher.objects.order_by("pk").values_list("personal_identifier", "name")[:count])
 
 

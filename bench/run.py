@@ -266,10 +266,10 @@ class Run:
         client = Client(SERVER_NAME=HOST)
         per_query = []
         weights = [q["weight"] for q in mix]
-        requests = [Request(q["url"], label=q["name"]) for q in mix]
+        mixed = [Request(q["url"], label=q["name"]) for q in mix]
         # Warm every worker (imports, templates, cached code tables) before measuring.
         warm, _seconds = closed_loop(
-            HOST, self.port, requests, [1] * len(mix), concurrency=self.args.workers, seconds=3
+            HOST, self.port, mixed, [1] * len(mix), concurrency=self.args.workers, seconds=3
         )
         self._check_http(warm, "search warm-up")
         self.log(f"search: {len(mix)} queries × {self.args.search_n} requests, one at a time")
@@ -281,8 +281,8 @@ class Run:
                 self.fail(f"search {query['name']}: HTTP {response.status_code} in-process")
             statements = [q["sql"] for q in captured.captured_queries]
             sql_ms = self._time_sql(statements, self.args.search_n)
-            requests = [Request(query["url"], label=query["name"])] * (self.args.search_n + 2)
-            responses = sequential(HOST, self.port, requests)[2:]  # two warm-up requests
+            repeated = [Request(query["url"], label=query["name"])] * (self.args.search_n + 2)
+            responses = sequential(HOST, self.port, repeated)[2:]  # two warm-up requests
             self._check_http(responses, f"search {query['name']}")
             client_ms = [r.ms for r in responses]
             app_ms = [v for v in (server_ms(r.headers.get("server-timing")) for r in responses)]
@@ -307,7 +307,7 @@ class Run:
         responses, seconds = closed_loop(
             HOST,
             self.port,
-            requests,
+            mixed,
             weights,
             concurrency=self.args.concurrency,
             seconds=self.args.search_seconds,
@@ -535,15 +535,11 @@ class Run:
     def veteran(self):
         """The dataset's teacher with 40 years of records when it names one; else ours."""
         from bench import fixtures
+        from inservice.accounts.models import User
 
-        anchor = _dataset_anchor("veteran_teacher")
-        if anchor is not None:
-            from inservice.accounts.models import Teacher
-
-            teacher = Teacher.objects.select_related("user").filter(pk=anchor).first()
-            if teacher is not None and teacher.user is not None:
-                return teacher.user
-        return fixtures.veteran()
+        anchor = _dataset_anchor("teacher_40_years") or {}
+        user = User.objects.filter(username=anchor.get("username") or "-").first()
+        return user if user is not None else fixtures.veteran()
 
     # --- attendance upload ----------------------------------------------------------------------
 
@@ -642,33 +638,55 @@ class Run:
         from django.utils import timezone
 
         from bench import fixtures
-        from inservice.accounts.models import Teacher
+        from inservice.accounts.models import Teacher, User
         from inservice.attendance.services import closing
+        from inservice.attendance.services.entry import attendance_list_for
         from inservice.courses.models import Course
         from inservice.records.models import TrainingRecord
 
-        n = self.args.close_attendees
-        unit = fixtures.bench_unit()
-        staff = fixtures.staff_user("bench-staff", unit)
-        course = fixtures.held_course(staff, name=f"效能測試：{n} 人結案")
-        # Teachers who already have records in the last weeks first: their caps have work.
         since = timezone.localdate() - datetime.timedelta(days=21)
-        busy = list(
-            TrainingRecord.objects.filter(start_date__gte=since)
-            .order_by("teacher_id")
-            .values_list("teacher_id", flat=True)
-            .distinct()[:n]
+        anchor = _dataset_anchor("closing_course") or {}
+        course = Course.objects.filter(
+            code=anchor.get("course_code") or 0, status="published"
+        ).first()
+        if course is not None:
+            # The dataset's held course with its admitted registrants (first run on this
+            # dataset): the entry service seeds the list from them, as the organizer's first
+            # visit does.
+            staff = User.objects.select_related("staff__unit").get(
+                username=anchor["organizer_username"]
+            )
+            attendance_list_for(course, actor=staff)
+            source = "dataset"
+        else:
+            want = self.args.close_attendees
+            unit = fixtures.bench_unit()
+            staff = fixtures.staff_user("bench-staff", unit)
+            course = fixtures.held_course(staff, name=f"效能測試：{want} 人結案")
+            # Teachers who already have records in the last weeks first: caps have work.
+            busy = list(
+                TrainingRecord.objects.filter(start_date__gte=since)
+                .order_by("teacher_id")
+                .values_list("teacher_id", flat=True)
+                .distinct()[:want]
+            )
+            rest = list(
+                Teacher.objects.exclude(pk__in=busy)
+                .order_by("pk")
+                .values_list("pk", flat=True)[: want - len(busy)]
+            )
+            fixtures.put_on_list(course, busy + rest)
+            source = "bench"
+        attendees = list(course.attendance_entries.values_list("teacher_id", flat=True))
+        n = len(attendees)
+        busy = (
+            TrainingRecord.objects.filter(teacher_id__in=attendees, start_date__gte=since)
+            .values("teacher_id")
+            .distinct()
+            .count()
         )
-        rest = list(
-            Teacher.objects.exclude(pk__in=busy)
-            .order_by("pk")
-            .values_list("pk", flat=True)[: n - len(busy)]
-        )
-        fixtures.put_on_list(course, busy + rest)
         reviewer = fixtures.reviewer_for(course)
-        self.log(
-            f"closing: course {course.code} with {n} attendees ({len(busy)} with recent records)"
-        )
+        self.log(f"closing: course {course.code} ({source}), {n} attendees, {busy} with records")
         started = time.perf_counter()
         attendance = closing.submit_list(actor=staff, course=course)
         submitted = time.perf_counter()
@@ -677,11 +695,13 @@ class Run:
         finished = time.perf_counter()
         course.refresh_from_db()
         records = TrainingRecord.objects.filter(course=course).count()
-        if course.status != "closed" or records != n:
+        if course.status != "closed" or records != n or n == 0:
             self.fail(f"closing: course {course.status}, {records} records for {n} attendees")
         self.results["closing"] = {
+            "course": course.code,
+            "from": source,
             "attendees": n,
-            "with_recent_records": len(busy),
+            "with_recent_records": busy,
             "submit_s": round(submitted - started, 3),
             "confirm_and_close_s": round(finished - submitted, 3),
             "total_s": round(finished - started, 3),
@@ -792,7 +812,7 @@ def _dataset_anchor(name: str):
     if not row or not row[0]:
         return None
     anchors = row[0] if isinstance(row[0], dict) else json.loads(row[0])
-    return anchors.get(name)
+    return anchors.get(name) if isinstance(anchors, dict) else None
 
 
 def parse_args(argv=None):

@@ -85,11 +85,16 @@ elif [ "${BENCH_SKIP_GENERATE:-0}" = 1 ]; then
 else
   echo "== generate_dataset --scale $SCALE --seed $SEED =="
   started=$(date +%s)
-  $PY manage.py generate_dataset --scale "$SCALE" --seed "$SEED" || exit 1
+  $PY manage.py generate_dataset --scale "$SCALE" --seed "$SEED" --out-dir "$VAR" || exit 1
   seconds=$(( $(date +%s) - started ))
-  psql_db -c "CREATE TABLE IF NOT EXISTS bench_dataset (scale text, seed int, generate_seconds int,
-      loaded_at timestamptz DEFAULT now(), anchors jsonb);
-    INSERT INTO bench_dataset (scale, seed, generate_seconds) VALUES ('$SCALE', $SEED, $seconds)" || exit 1
+  # The generator's anchors (the 40-year teacher, the course waiting to be closed …) are kept
+  # with the data they describe.
+  psql_db -v anchors="$(cat "$VAR/dataset-$SCALE-$SEED.json")" <<SQL || exit 1
+CREATE TABLE IF NOT EXISTS bench_dataset (scale text, seed int, generate_seconds int,
+  loaded_at timestamptz DEFAULT now(), anchors jsonb);
+INSERT INTO bench_dataset (scale, seed, generate_seconds, anchors)
+  VALUES ('$SCALE', $SEED, $seconds, :'anchors'::jsonb);
+SQL
   psql_db -c "VACUUM ANALYZE" || exit 1
 fi
 
