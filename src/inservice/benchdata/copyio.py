@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime
 import json
+import queue
 import sys
+import threading
 import time
 from decimal import Decimal
 
@@ -13,14 +15,9 @@ NULL = "\\N"
 
 
 def text(value) -> str:
-    """One value in COPY text format (generated text never holds tabs, newlines or `\\`)."""
-    if value is None:
-        return NULL
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
+    """One value in COPY text format."""
+    t = type(value)
+    if t is str:
         if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
             return (
                 value.replace("\\", "\\\\")
@@ -29,15 +26,32 @@ def text(value) -> str:
                 .replace("\r", "\\r")
             )
         return value
+    if t is int:
+        return str(value)
+    if value is None:
+        return NULL
+    if t is bool:
+        return "t" if value else "f"
+    if t is list:
+        return text(json_list(value))
     if isinstance(value, bytes | bytearray | memoryview):
         return "\\\\x" + bytes(value).hex()
-    if isinstance(value, list | dict):
+    if isinstance(value, dict):
         return text(json.dumps(value, ensure_ascii=False))
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, int | float | Decimal):
         return str(value)
     raise TypeError(f"no COPY text for {type(value).__name__}")
+
+
+def json_list(values) -> str:
+    """json.dumps of a list of plain strings (codes), without the encoder's overhead."""
+    if not values:
+        return "[]"
+    if all(type(v) is str and '"' not in v and "\\" not in v for v in values):
+        return '["' + '", "'.join(values) + '"]'
+    return json.dumps(list(values), ensure_ascii=False)
 
 
 class Table:
@@ -92,11 +106,60 @@ class Table:
         return "\t".join(map(text, values)) + self.suffix
 
 
-class Writer:
-    """Buffers lines for one table and COPYs them in one statement per `flush`."""
+class Pipe:
+    """Runs the COPY statements in a background thread, so that PostgreSQL loads one chunk
+    while Python formats the next (psycopg releases the GIL while it waits on the socket).
+    Statements run in submission order; `drain()` waits for all of them (call it before
+    using the connection for anything else)."""
 
-    def __init__(self, cursor, table: Table, progress: Progress, freeze: bool = False):
+    def __init__(self, cursor, depth: int = 3):
         self.cursor = cursor
+        self.queue: queue.Queue = queue.Queue(maxsize=depth)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="benchdata-copy", daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while True:
+            item = self.queue.get()
+            try:
+                if item is None:
+                    return
+                if self.error is None:
+                    sql, data = item
+                    with self.cursor.copy(sql) as copy:
+                        copy.write(data)
+            except BaseException as exc:  # reported to the main thread by submit/drain
+                self.error = exc
+            finally:
+                self.queue.task_done()
+
+    def submit(self, sql: str, data: str):
+        if self.error is not None:
+            raise self.error
+        self.queue.put((sql, data))
+
+    def drain(self):
+        self.queue.join()
+        if self.error is not None:
+            raise self.error
+
+    def close(self):
+        self.queue.put(None)
+        self.thread.join()
+
+    def abort(self):
+        """After an error in the main thread: let the running COPY end, drop the rest."""
+        self.error = self.error or RuntimeError("aborted")
+        self.queue.put(None)
+        self.thread.join()
+
+
+class Writer:
+    """Buffers lines for one table; each `flush` is one COPY statement (through the pipe)."""
+
+    def __init__(self, pipe: Pipe, table: Table, progress: Progress, freeze: bool = False):
+        self.pipe = pipe
         self.table = table
         self.progress = progress
         self.freeze = freeze
@@ -110,10 +173,7 @@ class Writer:
             return
         sql = self.table.sql + (" WITH (FREEZE)" if self.freeze else "")
         n = len(self.buffer)
-        with self.cursor.copy(sql) as copy:
-            chunk = 20000
-            for i in range(0, n, chunk):
-                copy.write("".join(self.buffer[i : i + chunk]))
+        self.pipe.submit(sql, "".join(self.buffer))
         self.table.count += n
         self.progress.add(self.table.name, n)
         self.buffer = []
