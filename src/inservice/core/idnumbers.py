@@ -10,7 +10,6 @@ Three formats share one letter table and one weighted checksum:
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import os
 import unicodedata
@@ -46,6 +45,8 @@ class InvalidIdNumber(ValueError):
 
 def normalize(raw: str) -> str:
     """Full-width to half-width, drop every kind of space and hyphen, upper-case."""
+    if raw and raw.isascii() and raw.isalnum():  # already plain (the common case): nothing to drop
+        return raw.upper()
     text = unicodedata.normalize("NFKC", raw or "")
     return "".join(ch for ch in text if not ch.isspace() and ch not in "-‐‑–—").upper()
 
@@ -150,7 +151,7 @@ def decrypt(blob: bytes) -> str:
 def digest(value: str) -> str:
     """Keyed hash of the normalised value: equal IDs match, the ID space cannot be enumerated."""
     key = settings.ID_HMAC_KEY.encode()
-    return hmac.new(key, normalize(value).encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, normalize(value).encode(), "sha256").hex()
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,8 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -227,7 +226,10 @@ STATUS_WORDS = {
 def _clean_text(value) -> str:
     if value is None:
         return ""
-    return unicodedata.normalize("NFKC", str(value)).strip()
+    text = str(value)
+    if text.isascii():  # NFKC leaves ASCII as it is
+        return text.strip()
+    return unicodedata.normalize("NFKC", text).strip()
 
 
 def _checked_hours(status: str, full: Decimal, hours_attended) -> tuple[Decimal | None, Decimal]:
@@ -359,13 +361,39 @@ AMBIGUOUS = gettext_lazy(
 UNKNOWN_IDENTIFIER = gettext_lazy("查無此教師個人專用識別號碼。")
 
 
-@dataclass(frozen=True)
 class Key:
-    """An entered ID number or personal identifier, normalised."""
+    """An entered ID number or personal identifier, normalised.
 
-    value: str
-    digest: str | None  # set when the value is a valid ID number
-    id_error: str | None  # why it is not a valid ID number
+    `digest` is set when the value is a valid ID number; `id_error` says why it is not one
+    (worked out only when asked: most rows are found without it)."""
+
+    __slots__ = ("value", "digest", "_id_error")
+
+    def __init__(self, value: str, digest: str | None, id_error: str | None = None):
+        self.value = value
+        self.digest = digest
+        self._id_error = id_error
+
+    def __eq__(self, other):
+        return isinstance(other, Key) and (self.value, self.digest) == (other.value, other.digest)
+
+    def __hash__(self):
+        return hash((self.value, self.digest))
+
+    def __repr__(self):
+        return f"Key({self.masked!r})"
+
+    @property
+    def id_error(self) -> str | None:
+        if self.digest is not None:
+            return None
+        if self._id_error is None:
+            try:
+                idnumbers.classify(self.value)
+                self._id_error = ""
+            except idnumbers.InvalidIdNumber as exc:
+                self._id_error = str(exc.reason)
+        return self._id_error
 
     @property
     def masked(self) -> str:
@@ -378,8 +406,13 @@ class Key:
         return self.value[:1] + "*" * (len(self.value) - 4) + self.value[-3:]
 
 
+_ID_SECOND = frozenset("1289ABCD")
+
+
 def parse_key(raw) -> Key:
     value = idnumbers.normalize(_clean_text(raw))
+    if len(value) != 10 or value[1] not in _ID_SECOND:
+        return Key(value, None)  # cannot be an ID number; the reason is found when needed
     try:
         value, _kind = idnumbers.classify(value)
         return Key(value, idnumbers.digest(value), None)
@@ -395,14 +428,19 @@ def _lookup(keys: Iterable[Key]) -> tuple[dict, dict]:
     if not idents and not digests:
         return by_ident, by_digest
     if _postgres():
+        table = Teacher._meta.db_table
+        columns = "id, name, personal_identifier, id_number_digest"
         with connection.cursor() as cursor:
+            # Index probes, not a scan of every teacher: with a few thousand keys the
+            # planner prefers a sequential scan, which is slower on a national table.
+            cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute(
-                f"SELECT id, name, personal_identifier, id_number_digest "  # noqa: S608
-                f"FROM {Teacher._meta.db_table} "
-                "WHERE personal_identifier = ANY(%s::text[]) OR id_number_digest = ANY(%s::text[])",
+                f"SELECT {columns} FROM {table} WHERE personal_identifier = ANY(%s::text[]) "  # noqa: S608
+                f"UNION SELECT {columns} FROM {table} WHERE id_number_digest = ANY(%s::text[])",
                 [list(idents), list(digests)],
             )
             rows = cursor.fetchall()
+            cursor.execute("RESET enable_seqscan")
     else:
         rows = Teacher.objects.filter(
             Q(personal_identifier__in=idents) | Q(id_number_digest__in=digests)
@@ -550,7 +588,7 @@ class UploadRefused(DomainError):
     code = "bad_file"
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     number: int
     key: Key
@@ -575,10 +613,22 @@ class _Row:
                 self.hours_text, self.reason]  # fmt: skip
 
 
-@dataclass
 class UploadOutcome:
-    upload: AttendanceUpload
-    problems: list[RowProblem] = field(default_factory=list)
+    """The stored report and the rejected rows as problems (read from the report when
+    first asked for, so a large upload does not keep them all in memory)."""
+
+    def __init__(self, upload: AttendanceUpload, problems: list[RowProblem] | None = None):
+        self.upload = upload
+        self._problems = problems
+
+    @property
+    def problems(self) -> list[RowProblem]:
+        if self._problems is None:
+            self._problems = [
+                RowProblem(who, reason, number)
+                for number, who, _name, _status, _hours, reason in self.upload.rejected_rows
+            ]
+        return self._problems
 
 
 def _cell_text(value) -> str:
@@ -591,104 +641,119 @@ def _cell_text(value) -> str:
     return _clean_text(value)
 
 
-def _open_rows(file) -> Iterator[tuple[int, tuple]]:
-    """(row number, cells) of the first sheet's data rows, streamed; UploadRefused for a
-    file that is not a readable xlsx or lacks the template's headers."""
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+def _open_rows(file) -> Iterator[tuple[int, list, list]]:
+    """(row number, cells, extras) of the first sheet's data rows, streamed (see
+    `xlsx_reader.iter_rows`); UploadRefused for a file that is not a readable xlsx or lacks
+    the template's headers."""
+    from .xlsx_reader import XlsxError, iter_rows
 
     not_xlsx = _(
         "無法讀取檔案：請上傳 Excel 活頁簿（.xlsx），建議使用本頁提供的範本；"
         "舊版 .xls、CSV 或其他格式請先另存為 .xlsx。"
     )
+    too_large = _("檔案超過 %(mb)d MB，請分批上傳。") % {"mb": MAX_BYTES // (1024 * 1024)}
     size = getattr(file, "size", None)
     if size is not None and size > MAX_BYTES:
-        raise UploadRefused(
-            _("檔案超過 %(mb)d MB，請分批上傳。") % {"mb": MAX_BYTES // (1024 * 1024)}
-        )
+        raise UploadRefused(too_large)
+    rows = iter_rows(file, len(HEADERS))
     try:
-        file.seek(0)
-        if not zipfile.is_zipfile(file):
-            raise UploadRefused(not_xlsx)
-        file.seek(0)
-        book = load_workbook(file, read_only=True, data_only=True)
-    except UploadRefused:
-        raise
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError):
-        raise UploadRefused(not_xlsx) from None
+        header = next(rows, None)
+    except XlsxError as exc:
+        if exc.kind == "no_sheet":
+            raise UploadRefused(_("檔案中沒有工作表。")) from None
+        raise UploadRefused(too_large if exc.kind == "too_large" else not_xlsx) from None
     except Exception:  # noqa: BLE001 — a corrupt workbook can fail in many parser layers
         raise UploadRefused(not_xlsx) from None
+    if header is None or header[0] != 1:
+        found = []
+    else:
+        found = [_clean_text(c) for c in header[1]] + [_clean_text(c) for c in header[2]]
+    while found and not found[-1]:
+        found.pop()
+    if not found:
+        raise UploadRefused(
+            _("第一個工作表是空的：第 1 列須為欄位名稱（%(headers)s），資料從第 2 列開始。")
+            % {"headers": "、".join(HEADERS)}
+        )
+    if (
+        tuple(found[:REQUIRED_HEADERS]) != HEADERS[:REQUIRED_HEADERS]
+        or len(found) > len(HEADERS)
+        or (len(found) == len(HEADERS) and found[-1] != HEADERS[-1])
+    ):
+        raise UploadRefused(
+            _("欄位名稱不符：第 1 列應依序為「%(expected)s」，檔案中是「%(found)s」。請使用範本。")
+            % {"expected": "、".join(HEADERS), "found": "、".join(found)[:200]}
+        )
+    number = 1
     try:
-        if not book.worksheets:
-            raise UploadRefused(_("檔案中沒有工作表。"))
-        sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        try:
-            header = next(rows, None)
-        except Exception:  # noqa: BLE001
-            raise UploadRefused(not_xlsx) from None
-        found = [_clean_text(c) for c in (header or ())]
-        while found and not found[-1]:
-            found.pop()
-        if not found:
-            raise UploadRefused(
-                _("第一個工作表是空的：第 1 列須為欄位名稱（%(headers)s），資料從第 2 列開始。")
-                % {"headers": "、".join(HEADERS)}
-            )
-        if (
-            tuple(found[:REQUIRED_HEADERS]) != HEADERS[:REQUIRED_HEADERS]
-            or len(found) > len(HEADERS)
-            or (len(found) == len(HEADERS) and found[-1] != HEADERS[-1])
-        ):
-            raise UploadRefused(
-                _(
-                    "欄位名稱不符：第 1 列應依序為「%(expected)s」，"
-                    "檔案中是「%(found)s」。請使用範本。"
-                )
-                % {"expected": "、".join(HEADERS), "found": "、".join(found)[:200]}
-            )
-        number = 1
-        try:
-            for cells in rows:
-                number += 1
-                yield number, cells
-        except UploadRefused:
-            raise
-        except Exception:  # noqa: BLE001
-            raise UploadRefused(
-                _("檔案第 %(row)d 列附近無法讀取（檔案可能已損毀），未匯入任何資料。")
-                % {"row": number}
-            ) from None
-    finally:
-        book.close()
+        for row in rows:
+            number = row[0]
+            yield row
+    except XlsxError as exc:
+        if exc.kind == "too_large":
+            raise UploadRefused(too_large) from None
+        raise UploadRefused(
+            _("檔案第 %(row)d 列附近無法讀取（檔案可能已損毀），未匯入任何資料。") % {"row": number}
+        ) from None
+    except Exception:  # noqa: BLE001
+        raise UploadRefused(
+            _("檔案第 %(row)d 列附近無法讀取（檔案可能已損毀），未匯入任何資料。") % {"row": number}
+        ) from None
 
 
-def _parse(number: int, cells: tuple) -> _Row | None:
-    cells = tuple(cells) + (None,) * (len(HEADERS) - len(cells))
-    texts = [_cell_text(c) for c in cells[: len(HEADERS)]]
-    if not any(texts) and not any(_cell_text(c) for c in cells[len(HEADERS) :]):
+def _parse(number: int, cells: list, extras: list = ()) -> _Row | None:
+    texts = [_cell_text(c) for c in cells]
+    if not any(texts) and not any(_cell_text(c) for c in extras):
         return None
     return _Row(number, parse_key(texts[0]), texts[1], texts[2], texts[3], texts[4])
 
 
-def _check_rows(batch: list[_Row], full: Decimal) -> None:
-    """Validate one batch: values first, then who (one query for the batch)."""
+MEMO_MAX = 4096
+
+
+def _checked_values(row: _Row, full: Decimal, memo: dict) -> str:
+    """Set the row's status and hours from its texts; the reason they are wrong, or "".
+
+    The answer depends only on (status, hours) text, so it is remembered for the upload
+    (a file repeats a handful of combinations)."""
+    memo_key = (row.status_text, row.hours_text)
+    known = memo.get(memo_key)
+    if known is None:
+        try:
+            status = _check_status(row.status_text)
+            attended, given = _checked_hours(status, full, row.hours_text)
+            known = ("", status, attended, given)
+        except DomainError as exc:
+            known = (str(exc.message), "", None, Decimal(0))
+        if len(memo) < MEMO_MAX:
+            memo[memo_key] = known
+    reason, row.status, row.attended, row.given = known
+    return reason
+
+
+def _check_rows(batch: list[_Row], full: Decimal, memo: dict | None = None) -> None:
+    """Validate one batch: who first (one query for the batch), then the values. A row's
+    reason is the first thing wrong with it, in that order."""
+    memo = {} if memo is None else memo
     by_ident, by_digest = _lookup([r.key for r in batch])
+    unknown = _("查無此證號的教師。尚未登錄的教師請以「現場報到」填寫姓名新增。")
     for row in batch:
         try:
             found = _match(row.key, by_ident, by_digest)
-            if found is None:
-                raise DomainError(
-                    _("查無此證號的教師。尚未登錄的教師請以「現場報到」填寫姓名新增。")
-                )
-            if not _name_matches(row.name, found[1]):
-                raise DomainError(NAME_MISMATCH)
-            row.teacher_id, row.teacher_name = found
-            row.status = _check_status(row.status_text)
-            row.attended, row.given = _checked_hours(row.status, full, row.hours_text)
-            row.note = _check_note(row.note)
         except DomainError as exc:
             row.reason = str(exc.message)
+            continue
+        if found is None:
+            row.reason = unknown
+            continue
+        if not _name_matches(row.name, found[1]):
+            row.reason = str(NAME_MISMATCH)
+            continue
+        row.teacher_id, row.teacher_name = found
+        reason = _checked_values(row, full, memo)
+        if not reason and len(row.note) > NOTE_MAX:
+            reason = _("備註最多 %(n)d 字。") % {"n": NOTE_MAX}
+        row.reason = reason
 
 
 def import_attendance_xlsx(*, actor, course: Course, file) -> UploadOutcome:
@@ -702,47 +767,53 @@ def import_attendance_xlsx(*, actor, course: Course, file) -> UploadOutcome:
     is corrupt or empty, or lacks the template's headers is refused as a whole and nothing
     changes.
 
-    The sheet is streamed (openpyxl read-only); teachers are looked up per batch of rows
-    with one query, entries written in bulk, so queries do not grow with the rows.
+    Memory does not grow with the file: the sheet is streamed (`xlsx_reader`), rows are
+    checked a batch at a time (one teacher query per batch) and, on PostgreSQL, staged in a
+    temporary table; duplicates, the entry writes and the stored report are then single
+    statements over that table. Queries do not grow with the rows beyond one per batch.
     """
     with transaction.atomic():
         course, attendance_list = _lock(course)
         full = course_hours(course)
-        rows: list[_Row] = []
+        stage = _PgStage() if _postgres() else _MemoryStage()
+        memo: dict = {}
+        total = 0
         batch: list[_Row] = []
-        for number, cells in _open_rows(file):
-            row = _parse(number, cells)
+        for number, cells, extras in _open_rows(file):
+            row = _parse(number, cells, extras)
             if row is None:
                 continue
             batch.append(row)
             if len(batch) >= BATCH:
-                _check_rows(batch, full)
-                rows.extend(batch)
+                _check_rows(batch, full, memo)
+                stage.add(batch)
+                total += len(batch)
                 batch = []
-                if len(rows) > MAX_ROWS:
+                if total > MAX_ROWS:
                     raise UploadRefused(
                         _("一次最多上傳 %(n)s 列資料，請分批上傳。") % {"n": f"{MAX_ROWS:,}"}
                     )
         if batch:
-            _check_rows(batch, full)
-            rows.extend(batch)
-        if not rows:
+            _check_rows(batch, full, memo)
+            stage.add(batch)
+            total += len(batch)
+        if not total:
             raise UploadRefused(_("檔案中沒有資料列：請從第 2 列開始填寫，每列一位教師。"))
-        _reject_duplicates(rows)
-        added, updated = _write(rows, attendance_list, course, actor)
-        accepted = [r for r in rows if not r.reason]
-        rejected = [r for r in rows if r.reason]
+        stage.reject_duplicates(_duplicate_reason)
+        added, updated = stage.write(attendance_list, course, actor, timezone.now())
+        rejected = total - added - updated
         upload = AttendanceUpload.objects.create(
             attendance_list=attendance_list,
             uploaded_by=actor,
             file_name=(getattr(file, "name", "") or "")[:200],
-            total_rows=len(rows),
+            total_rows=total,
             added=added,
             updated=updated,
-            rejected=len(rejected),
-            accepted_rows=[r.accepted_record() for r in accepted],
-            rejected_rows=[r.rejected_record() for r in rejected],
+            rejected=rejected,
+            accepted_rows=stage.accepted_records(),
+            rejected_rows=stage.rejected_records(),
         )
+        problems = stage.store_report(upload)
         if added or updated:
             _bump(attendance_list)
         log_event(
@@ -752,96 +823,64 @@ def import_attendance_xlsx(*, actor, course: Course, file) -> UploadOutcome:
             data={
                 "course": course.code,
                 "upload": upload.pk,
-                "rows": len(rows),
+                "rows": total,
                 "added": added,
                 "updated": updated,
-                "rejected": len(rejected),
+                "rejected": rejected,
             },
         )
-    problems = [RowProblem(r.key.masked, r.reason, r.number) for r in rejected]
     return UploadOutcome(upload, problems)
 
 
-def _reject_duplicates(rows: list[_Row]) -> None:
-    """A person on two or more rows: every one of those rows is rejected, naming them all."""
-    by_teacher: dict[int, list[_Row]] = {}
-    for row in rows:
-        if row.teacher_id is not None:
-            by_teacher.setdefault(row.teacher_id, []).append(row)
-    for same in by_teacher.values():
-        if len(same) < 2:
-            continue
-        numbers = "、".join(str(r.number) for r in same)
-        reason = _(
-            "同一位教師在檔案中出現多次（第 %(rows)s 列），這些列都未匯入；請只保留一列後重新上傳。"
-        ) % {"rows": numbers}
-        for row in same:
-            row.reason = f"{row.reason}；{reason}" if row.reason else reason
-
-
-WRITE_BATCH = 10_000
-
-
-def _write(rows: list[_Row], attendance_list, course, actor) -> tuple[int, int]:
-    """Add or update the entries of the good rows, a batch of rows per statement."""
-    good = [r for r in rows if not r.reason]
-    now = timezone.now()
-    added = updated = 0
-    for start in range(0, len(good), WRITE_BATCH):
-        chunk = good[start : start + WRITE_BATCH]
-        existing = _entry_ids(attendance_list, [r.teacher_id for r in chunk])
-        new, changes = [], []
-        for row in chunk:
-            pk = existing.get(row.teacher_id)
-            if pk is None:
-                row.outcome = "added"
-                new.append(row)
-            else:
-                row.outcome = "updated"
-                changes.append((pk, row))
-        _insert_entries(new, attendance_list, course, actor, now)
-        _update_entries(changes, actor, now)
-        added += len(new)
-        updated += len(changes)
-    return added, updated
+def _duplicate_reason(numbers: str) -> str:
+    return _(
+        "同一位教師在檔案中出現多次（第 %(rows)s 列），這些列都未匯入；請只保留一列後重新上傳。"
+    ) % {"rows": numbers}
 
 
 def _postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _entry_ids(attendance_list, teacher_ids: list[int]) -> dict[int, int]:
-    """teacher id → entry id for those already on the list (one query)."""
-    if not _postgres():
-        return dict(
-            AttendanceEntry.objects.filter(
-                attendance_list=attendance_list, teacher_id__in=teacher_ids
-            ).values_list("teacher_id", "pk")
-        )
-    table = AttendanceEntry._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT teacher_id, id FROM {table} "  # noqa: S608 — table name from the model
-            "WHERE attendance_list_id = %s AND teacher_id = ANY(%s::bigint[])",
-            [attendance_list.pk, teacher_ids],
-        )
-        return dict(cursor.fetchall())
+class _MemoryStage:
+    """Rows kept in memory (databases other than PostgreSQL: development and small files)."""
 
+    def __init__(self):
+        self.rows: list[_Row] = []
 
-def _columns(rows: list[_Row]) -> list[list]:
-    return [
-        [r.status for r in rows],
-        [r.attended for r in rows],
-        [r.given for r in rows],
-        [r.note for r in rows],
-    ]
+    def add(self, batch: list[_Row]) -> None:
+        self.rows.extend(batch)
 
+    def reject_duplicates(self, reason_for) -> None:
+        """A person on two or more rows: every one of those rows is rejected, naming them."""
+        by_teacher: dict[int, list[_Row]] = {}
+        for row in self.rows:
+            if row.teacher_id is not None:
+                by_teacher.setdefault(row.teacher_id, []).append(row)
+        for same in by_teacher.values():
+            if len(same) < 2:
+                continue
+            reason = reason_for("、".join(str(r.number) for r in same))
+            for row in same:
+                row.reason = f"{row.reason}；{reason}" if row.reason else reason
 
-def _insert_entries(rows: list[_Row], attendance_list, course, actor, now) -> None:
-    """New entries (walk-ins) in one statement (PostgreSQL: INSERT … SELECT FROM unnest)."""
-    if not rows:
-        return
-    if not _postgres():
+    def write(self, attendance_list, course, actor, now) -> tuple[int, int]:
+        """Add or update the entries of the good rows."""
+        good = [r for r in self.rows if not r.reason]
+        existing: dict[int, int] = {}
+        for start in range(0, len(good), 10_000):
+            existing.update(
+                AttendanceEntry.objects.filter(
+                    attendance_list=attendance_list,
+                    teacher_id__in=[r.teacher_id for r in good[start : start + 10_000]],
+                ).values_list("teacher_id", "pk")
+            )
+        new = [r for r in good if r.teacher_id not in existing]
+        changes = [(existing[r.teacher_id], r) for r in good if r.teacher_id in existing]
+        for row in new:
+            row.outcome = "added"
+        for _pk, row in changes:
+            row.outcome = "updated"
         AttendanceEntry.objects.bulk_create(
             [
                 AttendanceEntry(
@@ -855,54 +894,149 @@ def _insert_entries(rows: list[_Row], attendance_list, course, actor, now) -> No
                     note=r.note,
                     updated_by=actor,
                 )
-                for r in rows
+                for r in new
             ]
         )
-        return
-    table = AttendanceEntry._meta.db_table
-    sql = (
-        f"INSERT INTO {table} (attendance_list_id, course_id, teacher_id, status, "  # noqa: S608
-        "hours_attended, hours, walk_in, note, updated_by_id, created_at, updated_at) "
-        "SELECT %s, %s, u.teacher, u.status, u.attended, u.given, true, u.note, %s, %s, %s "
-        "FROM unnest(%s::bigint[], %s::text[], %s::numeric[], %s::numeric[], %s::text[]) "
-        "AS u(teacher, status, attended, given, note)"
-    )
-    params = [attendance_list.pk, course.pk, actor.pk, now, now, [r.teacher_id for r in rows]]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params + _columns(rows))
+        AttendanceEntry.objects.bulk_update(
+            [
+                AttendanceEntry(
+                    pk=pk,
+                    status=r.status,
+                    hours_attended=r.attended,
+                    hours=r.given,
+                    note=r.note,
+                    updated_by=actor,
+                    updated_at=now,
+                )
+                for pk, r in changes
+            ],
+            ["status", "hours_attended", "hours", "note", "updated_by", "updated_at"],
+        )
+        return len(new), len(changes)
+
+    def accepted_records(self) -> list:
+        return [r.accepted_record() for r in self.rows if not r.reason]
+
+    def rejected_records(self) -> list:
+        return [r.rejected_record() for r in self.rows if r.reason]
+
+    def store_report(self, upload) -> list[RowProblem]:
+        return [RowProblem(r.key.masked, r.reason, r.number) for r in self.rows if r.reason]
 
 
-def _update_entries(changes: list[tuple[int, _Row]], actor, now) -> None:
-    """Update many entries in one statement (PostgreSQL: UPDATE … FROM unnest)."""
-    if not changes:
-        return
-    if not _postgres():
-        objs = [
-            AttendanceEntry(
-                pk=pk,
-                status=r.status,
-                hours_attended=r.attended,
-                hours=r.given,
-                note=r.note,
-                updated_by=actor,
-                updated_at=now,
+class _PgStage:
+    """Rows staged in a temporary table (PostgreSQL), so memory holds one batch at a time.
+
+    The table lives in the upload's transaction (ON COMMIT DROP) and in this session only;
+    the report's JSON is built by the database from it."""
+
+    TABLE = "attendance_upload_stage"
+    COLUMNS = (
+        "number", "who", "name", "teacher_name", "status_text", "hours_text",
+        "teacher_id", "status", "attended", "given", "note", "reason",
+    )  # fmt: skip
+
+    def __init__(self):
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{self.TABLE}")
+            cursor.execute(
+                f"CREATE TEMP TABLE {self.TABLE} (number int NOT NULL, who text NOT NULL, "
+                "name text NOT NULL, teacher_name text NOT NULL, status_text text NOT NULL, "
+                "hours_text text NOT NULL, teacher_id bigint, status text NOT NULL, "
+                "attended numeric, given numeric NOT NULL, note text NOT NULL, "
+                "reason text NOT NULL, outcome text NOT NULL DEFAULT '', entry_id bigint) "
+                "ON COMMIT DROP"
             )
-            for pk, r in changes
-        ]
-        fields = ["status", "hours_attended", "hours", "note", "updated_by", "updated_at"]
-        AttendanceEntry.objects.bulk_update(objs, fields)
-        return
-    table = AttendanceEntry._meta.db_table
-    sql = (
-        f"UPDATE {table} AS e SET status = v.status, hours_attended = v.attended, "  # noqa: S608
-        "hours = v.given, note = v.note, updated_by_id = %s, updated_at = %s "
-        "FROM unnest(%s::bigint[], %s::text[], %s::numeric[], %s::numeric[], %s::text[]) "
-        "AS v(id, status, attended, given, note) WHERE e.id = v.id"
-    )
-    rows = [r for _pk, r in changes]
-    params = [actor.pk, now, [pk for pk, _r in changes]]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params + _columns(rows))
+
+    def add(self, batch: list[_Row]) -> None:
+        with connection.cursor() as cursor:
+            with cursor.copy(f"COPY {self.TABLE} ({', '.join(self.COLUMNS)}) FROM STDIN") as copy:
+                write = copy.write_row
+                for r in batch:
+                    write(
+                        (
+                            r.number, r.key.masked, r.name, r.teacher_name, r.status_text,
+                            r.hours_text, r.teacher_id, r.status, r.attended, r.given, r.note,
+                            r.reason,
+                        )
+                    )  # fmt: skip
+
+    def reject_duplicates(self, reason_for) -> None:
+        prefix, _mark, suffix = reason_for("\x00").partition("\x00")
+        with connection.cursor() as cursor:
+            # The stage has no statistics: bulk joins over it must be hash joins, whatever
+            # the planner guesses (a nested loop over a mis-estimated side is quadratic).
+            cursor.execute("SET LOCAL enable_nestloop = off")
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute(
+                f"UPDATE {self.TABLE} AS s SET reason = CASE WHEN s.reason = '' THEN d.msg "  # noqa: S608
+                "ELSE s.reason || '；' || d.msg END "
+                "FROM (SELECT teacher_id, "
+                "%s || string_agg(number::text, '、' ORDER BY number) || %s AS msg "
+                f"FROM {self.TABLE} WHERE teacher_id IS NOT NULL "
+                "GROUP BY teacher_id HAVING count(*) > 1) AS d WHERE s.teacher_id = d.teacher_id",
+                [prefix, suffix],
+            )
+
+    def write(self, attendance_list, course, actor, now) -> tuple[int, int]:
+        entries = AttendanceEntry._meta.db_table
+        stage = self.TABLE
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {stage} AS s SET outcome = 'updated', entry_id = e.id "  # noqa: S608
+                f"FROM {entries} AS e WHERE e.course_id = %s AND e.attendance_list_id = %s "
+                "AND e.teacher_id = s.teacher_id AND s.reason = ''",
+                [course.pk, attendance_list.pk],
+            )
+            cursor.execute(
+                f"UPDATE {stage} SET outcome = 'added' WHERE reason = '' AND outcome = ''"  # noqa: S608
+            )
+            cursor.execute(
+                f"UPDATE {entries} AS e SET status = s.status, hours_attended = s.attended, "  # noqa: S608
+                "hours = s.given, note = s.note, updated_by_id = %s, updated_at = %s "
+                f"FROM {stage} AS s WHERE e.course_id = %s AND e.id = s.entry_id",
+                [actor.pk, now, course.pk],
+            )
+            updated = cursor.rowcount
+            cursor.execute(
+                f"INSERT INTO {entries} (attendance_list_id, course_id, teacher_id, status, "  # noqa: S608
+                "hours_attended, hours, walk_in, note, updated_by_id, created_at, updated_at) "
+                "SELECT %s, %s, s.teacher_id, s.status, s.attended, s.given, true, s.note, "
+                f"%s, %s, %s FROM {stage} AS s WHERE s.outcome = 'added' ORDER BY s.number",
+                [attendance_list.pk, course.pk, actor.pk, now, now],
+            )
+            added = cursor.rowcount
+        return added, updated
+
+    def accepted_records(self) -> list:
+        return []  # filled in by store_report
+
+    def rejected_records(self) -> list:
+        return []
+
+    def store_report(self, upload) -> None:
+        """Write the report rows into `upload` in one statement; they are read back only
+        when asked for (`upload.accepted_rows` loads them)."""
+        table = AttendanceUpload._meta.db_table
+        stage = self.TABLE
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET accepted_rows = (SELECT coalesce(jsonb_agg("  # noqa: S608
+                "jsonb_build_array(number, who, teacher_name, status_text, hours_text, outcome) "
+                f"ORDER BY number), '[]'::jsonb) FROM {stage} WHERE reason = ''), "
+                "rejected_rows = (SELECT coalesce(jsonb_agg("
+                "jsonb_build_array(number, who, name, status_text, hours_text, reason) "
+                f"ORDER BY number), '[]'::jsonb) FROM {stage} WHERE reason <> '') "
+                "WHERE id = %s",
+                [upload.pk],
+            )
+            cursor.execute(f"DROP TABLE {stage}")
+            cursor.execute("RESET enable_nestloop")
+            cursor.execute("RESET jit")
+        # Loaded again from the database only when used.
+        del upload.accepted_rows
+        del upload.rejected_rows
+        return None
 
 
 # --- files for the organizer --------------------------------------------------------------
