@@ -376,7 +376,9 @@ class _SheetParser:
                     else:
                         self.extras.append(value)
         elif kind == _ROW:
-            self.done.append((self.row_number, self.cells, self.extras))
+            cells = self.cells
+            if self.extras or cells.count(None) != len(cells):
+                self.done.append((self.row_number, cells, self.extras))
             self.cells = None
         elif kind == _T:
             self.collect = False
@@ -414,7 +416,7 @@ class _SheetParser:
 
 
 def iter_rows(file, width: int) -> Iterator[tuple[int, list, list]]:
-    """(row number, cells, extras) for every row of the first worksheet that has a cell.
+    """(row number, cells, extras) for every row of the first worksheet with a value.
 
     `cells` holds columns 1..width (None where empty or missing); `extras` the values of
     the row's cells beyond `width`. Rows come in sheet order with their own numbers (rows
