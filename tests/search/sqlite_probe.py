@@ -19,7 +19,7 @@ from django.db import connection  # noqa: E402
 
 from inservice.organizations.models import County  # noqa: E402
 from inservice.search.models import CourseSearchEntry  # noqa: E402
-from inservice.search.query import SearchParams, search  # noqa: E402
+from inservice.search.query import SearchParams, SearchResults, search  # noqa: E402
 from tests.factories import UnitFactory, make_course  # noqa: E402
 
 school = UnitFactory(county=County.objects.get(code="63000"), name="仁愛國民中學")
@@ -29,6 +29,14 @@ for name in ["數學素養導向課程設計", "性平教育案例研討", "臺�
 
 def names(**params):
     return sorted(e.name for e in search(SearchParams(**params)))
+
+
+def paged_equal(**params):
+    """Pages of two read by their keys (the large-result path) give the order of search()."""
+    expected = [e.code for e in search(SearchParams(**params))]
+    found = SearchResults(SearchParams(**params))
+    paged = [e.code for offset in range(0, 6, 2) for e in found[offset : offset + 2]]
+    return found.count() == len(expected) and paged == expected
 
 
 print(
@@ -46,6 +54,8 @@ print(
             "stage": len(names(stages=["14-1", "14-4"])),
             "stage_miss": names(stages=["14-1"]),
             "county": len(names(county="63000", sort="deadline")),
+            "paged": [paged_equal(sort=s) for s in ("start", "deadline", "newest")]
+            + [paged_equal(q="課程", stages=["14-4"])],
         },
         ensure_ascii=False,
     )

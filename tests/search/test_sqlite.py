@@ -38,3 +38,4 @@ def test_search_works_on_sqlite(tmp_path):
     assert out["python 程式"] == ["Python 程式設計入門"]
     assert out["stage"] == 4 and out["stage_miss"] == []
     assert out["county"] == 4
+    assert out["paged"] == [True, True, True, True]

@@ -50,11 +50,21 @@ class CourseSearchEntry(models.Model):
     class Meta:
         verbose_name = _("課程搜尋索引")
         verbose_name_plural = _("課程搜尋索引")
+        # The page query walks one of these per order segment (query.py, `_segments`).
         indexes = [
             models.Index(fields=["start_date", "code"], name="search_start"),
-            models.Index(fields=["registration_closes"], name="search_closes"),
-            models.Index(fields=["published_at"], name="search_published"),
-            models.Index(fields=["county", "start_date"], name="search_county_start"),
+            # Covering: past courses, latest first, is read from the index alone when nothing
+            # else filters (the unfiltered listing and its deep pages).
+            models.Index(
+                fields=["-start_date", "code"],
+                include=["end_date", "course"],
+                name="search_start_desc",
+            ),
+            models.Index(fields=["end_date", "start_date"], name="search_end_start"),
+            models.Index(fields=["registration_closes", "code"], name="search_closes_code"),
+            models.Index(fields=["-registration_closes", "code"], name="search_closes_desc"),
+            models.Index(fields=["published_at", "code"], name="search_published_code"),
+            models.Index(fields=["county", "-start_date", "code"], name="search_county_start_desc"),
             models.Index(fields=["unit", "start_date"], name="search_unit_start"),
             models.Index(fields=["category", "start_date"], name="search_category_start"),
             models.Index(fields=["topic_item"], name="search_topic_item"),

@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
+    DateField,
     F,
     Func,
     IntegerField,
@@ -25,6 +26,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -117,13 +119,13 @@ def _order(queryset: QuerySet, sort: str, now: datetime.datetime) -> QuerySet:
     )
 
 
-def search(
+def filtered(
     params: SearchParams, *, now: datetime.datetime | None = None, using: str | None = None
 ) -> QuerySet:
-    """Matching search rows (with unit and county joined), in the requested order."""
+    """Matching search rows, unordered and without joins (for counts and page keys)."""
     now = now or timezone.now()
     pg = _postgres(using)
-    queryset = CourseSearchEntry.objects.select_related("unit", "county")
+    queryset = CourseSearchEntry.objects.all()
     if using:
         queryset = queryset.using(using)
     if params.q:
@@ -154,7 +156,155 @@ def search(
     queryset = _any_of(queryset, "target_stages", params.stages, pg)
     queryset = _any_of(queryset, "delivery", params.delivery, pg)
     queryset = _any_of(queryset, "time_slots", params.slots, pg)
-    return _order(queryset, params.sort if params.sort in SORTS else "start", now)
+    return queryset
+
+
+def search(
+    params: SearchParams, *, now: datetime.datetime | None = None, using: str | None = None
+) -> QuerySet:
+    """Matching search rows (with unit and county joined), in the requested order."""
+    now = now or timezone.now()
+    queryset = filtered(params, now=now, using=using).select_related("unit", "county")
+    return _order(queryset, _sort(params), now)
+
+
+def _sort(params: SearchParams) -> str:
+    return params.sort if params.sort in SORTS else "start"
+
+
+# --- one page of a large result -------------------------------------------------------------
+#
+# The orders of `_order` depend on "now" (a course moves from the upcoming group to the past
+# group when it ends), so no index can hold them. But each order is a concatenation of
+# segments whose own order is a plain column order that a B-tree serves, forward or
+# backward (NULLs are put in segments of their own, so each segment's order has
+# PostgreSQL's default NULL placement):
+#
+#   start:    courses under way (started before today, not yet over) by start date; courses
+#             to come by start date; rows without dates; past courses, latest first (those
+#             starting today or later first: only inconsistent rows); past rows without a
+#             start date;
+#   deadline: registration still to close, soonest first; closed, latest first; no window;
+#   newest:   published, latest first; never published.
+#
+# A page is the UNION ALL of each segment's first (offset + size) keys, in segment order:
+# every branch is a LIMITed ordered scan (an index walk that stops early, or a bitmap plus a
+# top-N sort when the filter is selective), never a sort of every match. Each segment that
+# an index walks is bounded by today or now in the index condition, so the walk starts
+# where the segment starts. Courses under way are the exception: they are few, but their
+# start dates reach back without bound, so their order is written `start_date + 0`, which
+# no index matches: the planner reads them by end date and sorts them (walking the start
+# date index and discarding 20 years of past courses is what it would otherwise estimate
+# as cheap, not knowing that start and end dates go together).
+
+
+def _segments(sort: str, now: datetime.datetime, pg: bool) -> list[tuple[Q, list]]:
+    today = timezone.localdate(now)
+    code = F("code").asc()
+    if sort == "newest":
+        return [
+            (Q(published_at__isnull=False), [F("published_at").desc(), F("code").desc()]),
+            (Q(published_at__isnull=True), [F("code").desc()]),
+        ]
+    if sort == "deadline":
+        return [
+            (Q(registration_closes__gt=now), [F("registration_closes").asc(), code]),
+            (Q(registration_closes__lte=now), [F("registration_closes").desc(), code]),
+            (Q(registration_closes__isnull=True), [code]),
+        ]
+    start = F("start_date")
+    unindexed_start = (
+        Func(start, template="(%(expressions)s + 0)", output_field=DateField()) if pg else start
+    )
+    upcoming = Q(end_date__gte=today)
+    past = Q(end_date__lt=today)
+    return [
+        (upcoming & Q(start_date__lt=today), [unindexed_start.asc(), code]),
+        (upcoming & Q(start_date__gte=today), [start.asc(), code]),
+        (
+            Q(end_date__isnull=True) | (upcoming & Q(start_date__isnull=True)),
+            [start.desc(nulls_last=True), code],
+        ),
+        (past & Q(start_date__gte=today), [start.desc(), code]),
+        (past & Q(start_date__lt=today), [start.desc(), code]),
+        (past & Q(start_date__isnull=True), [code]),
+    ]
+
+
+def page_keys_sql(
+    queryset: QuerySet, sort: str, now: datetime.datetime, offset: int, limit: int
+) -> tuple[str, tuple]:
+    """SQL (and parameters) selecting the primary keys of rows offset..offset+limit of the
+    filtered `queryset` in the order of `sort` (identical to `_order`)."""
+    from django.db.models import Window
+    from django.db.models.functions import RowNumber
+
+    pg = _postgres(queryset.db)
+    branches, params = [], []
+    for number, (condition, ordering) in enumerate(_segments(sort, now, pg)):
+        branch = (
+            queryset.filter(condition)
+            .annotate(_rank=Window(RowNumber(), order_by=ordering))
+            .order_by(*ordering)
+            .values_list("pk", "_rank")[: offset + limit]
+        )
+        sql, branch_params = branch.query.sql_with_params()
+        # Django-compiled SQL; every value stays a parameter.
+        branches.append(f"SELECT {number} AS seg, s{number}.* FROM ({sql}) s{number}")  # noqa: S608
+        params.extend(branch_params)
+    # Only integers and Django-compiled SQL are interpolated.
+    union = " UNION ALL ".join(branches)
+    sql = f"SELECT u.pk FROM ({union}) u ORDER BY u.seg, u._rank LIMIT %s OFFSET %s"  # noqa: S608
+    params.extend([int(limit), int(offset)])
+    return sql, tuple(params)
+
+
+class SearchResults:
+    """A search for a paginator: `count()` exact up to `cap` (cap + 1 means "more than
+    cap"), and slices that fetch one page by its keys (see `page_keys_sql`)."""
+
+    def __init__(
+        self,
+        params: SearchParams,
+        *,
+        now: datetime.datetime | None = None,
+        cap: int = 10_000,
+        using: str | None = None,
+    ):
+        self.now = now or timezone.now()
+        self.sort = _sort(params)
+        self.cap = cap
+        self.using = using
+        self._filtered = filtered(params, now=self.now, using=using)
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = self._filtered.order_by().values("pk")[: self.cap + 1].count()
+        return self._count
+
+    def __len__(self):
+        return self.count()
+
+    @property
+    def more_than_cap(self) -> bool:
+        return self.count() > self.cap
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice) or key.step not in (None, 1):
+            raise TypeError("SearchResults supports page slices only")
+        start, stop = key.start or 0, key.stop
+        if stop is None or stop <= start or start >= self.count():
+            return []
+        stop = min(stop, self.count())
+        sql, params = page_keys_sql(self._filtered, self.sort, self.now, start, stop - start)
+        rows = CourseSearchEntry.objects.select_related("unit", "county").defer(
+            "search_vector", "search_text"
+        )
+        if self.using:
+            rows = rows.using(self.using)
+        rows = rows.filter(pk__in=RawSQL(sql, params))  # noqa: S611 (parameters bound)
+        return list(_order(rows, self.sort, self.now))
 
 
 def registration_state(entry: CourseSearchEntry, now: datetime.datetime) -> str:

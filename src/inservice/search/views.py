@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from inservice.core.access import public
 from inservice.organizations.models import County, Unit
 
 from .forms import SearchForm
-from .query import registration_state, search
+from .query import SearchResults, registration_state
 
 PAGE_SIZE = 20
+# Results are counted up to this many; beyond it the page says "more than" and only the
+# first MAX_RESULTS / PAGE_SIZE pages can be browsed (docs/search.md).
+MAX_RESULTS = 10_000
+
+
+class CappedPaginator(Paginator):
+    """Counts at most `MAX_RESULTS` rows: a search matching more has MAX_RESULTS / PAGE_SIZE
+    pages."""
+
+    @cached_property
+    def count(self):
+        return min(self.object_list.count(), self.object_list.cap)
+
+
+def _page_number(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _render(request, *, county=None, unit=None):
@@ -24,7 +44,15 @@ def _render(request, *, county=None, unit=None):
     if unit is not None:
         params.unit_id = unit.pk
     now = timezone.now()
-    page = Paginator(search(params, now=now), PAGE_SIZE).get_page(request.GET.get("page"))
+    found = SearchResults(params, now=now, cap=MAX_RESULTS)
+    paginator = CappedPaginator(found, PAGE_SIZE)
+    requested = _page_number(request.GET.get("page"))
+    beyond_cap = found.more_than_cap and requested is not None and requested > paginator.num_pages
+    if beyond_cap:
+        # Too deep to be useful: say so instead of reading tens of thousands of rows.
+        page = Page([], requested, paginator)
+    else:
+        page = paginator.get_page(request.GET.get("page"))
     results = [(entry, registration_state(entry, now)) for entry in page.object_list]
     return render(
         request,
@@ -34,7 +62,10 @@ def _render(request, *, county=None, unit=None):
             "notices": form.notices(),
             "page": page,
             "results": results,
-            "count": page.paginator.count,
+            "count": paginator.count,
+            "more_than_cap": found.more_than_cap,
+            "beyond_cap": beyond_cap,
+            "last_page": paginator.num_pages,
             "q": params.q,
             "county": county,
             "unit": unit,
