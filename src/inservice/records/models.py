@@ -18,7 +18,11 @@ from inservice.organizations.models import Unit
 
 
 class TrainingRecord(models.Model):
-    teacher = models.ForeignKey(Teacher, on_delete=models.PROTECT, related_name="training_records")
+    # No index of its own: (teacher, start_date) serves every lookup by teacher. Each index
+    # keyed by teacher costs a random page per record when a course closes (docs/performance.md).
+    teacher = models.ForeignKey(
+        Teacher, on_delete=models.PROTECT, related_name="training_records", db_index=False
+    )
     course = models.ForeignKey(
         Course, on_delete=models.SET_NULL, null=True, blank=True, related_name="training_records"
     )
@@ -56,8 +60,10 @@ class TrainingRecord(models.Model):
         verbose_name_plural = _("研習紀錄")
         ordering = ["-start_date", "-id"]
         constraints = [
+            # Course first: a closing's 500 records land on a few adjacent index pages, and
+            # "who already has a record of this course" reads the same pages.
             models.UniqueConstraint(
-                fields=["teacher", "course"],
+                fields=["course", "teacher"],
                 condition=models.Q(course__isnull=False),
                 name="record_once_per_course",
             ),
@@ -76,8 +82,12 @@ class TrainingRecord(models.Model):
 class TrainingDay(models.Model):
     """The hours of one record on one day: what the daily and weekly caps are computed from."""
 
-    record = models.ForeignKey(TrainingRecord, on_delete=models.CASCADE, related_name="days")
-    teacher = models.ForeignKey(Teacher, on_delete=models.CASCADE, related_name="+")
+    # Neither foreign key has an index of its own: (record, date) and (teacher, date) lead
+    # with them.
+    record = models.ForeignKey(
+        TrainingRecord, on_delete=models.CASCADE, related_name="days", db_index=False
+    )
+    teacher = models.ForeignKey(Teacher, on_delete=models.CASCADE, related_name="+", db_index=False)
     date = models.DateField(_("日期"))
     hours_requested = models.DecimalField(_("申請時數"), max_digits=4, decimal_places=1)
     hours_counted = models.DecimalField(_("核計時數"), max_digits=4, decimal_places=1)
@@ -87,7 +97,15 @@ class TrainingDay(models.Model):
         verbose_name_plural = _("研習日時數")
         ordering = ["date", "record_id"]
         constraints = [models.UniqueConstraint(fields=["record", "date"], name="training_day_once")]
-        indexes = [models.Index(fields=["teacher", "date"])]
+        indexes = [
+            # The caps read the counted hours of a teacher's weeks from this index alone (an
+            # index-only scan): no visit to the table's scattered rows.
+            models.Index(
+                fields=["teacher", "date"],
+                include=["hours_counted"],
+                name="training_day_teacher_date",
+            )
+        ]
 
     def __str__(self):
         return f"{self.record_id} {self.date}: {self.hours_counted}/{self.hours_requested}"
