@@ -63,20 +63,22 @@ def test_waitlist_mail_has_no_calendar(django_capture_on_commit_callbacks):
     course = open_course(_unit(), seats=1)
     services.register(actor=make_teacher_user(_unit()), course=course)
     user = make_teacher_user(_unit())
-    result = services.register(actor=user, course=course)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.register(actor=user, course=course)
     assert result.registration.status == RegistrationStatus.WAITLISTED
     email = OutboundEmail.objects.get(to=user.email, template="enrollment_waitlisted")
     assert email.inline_images == []
     assert "calendar.google.com" not in email.body_text
 
 
-def test_promotion_mail_carries_the_qr():
+def test_promotion_mail_carries_the_qr(django_capture_on_commit_callbacks):
     course = open_course(_unit(), seats=1)
     first = make_teacher_user(_unit())
     taken = services.register(actor=first, course=course).registration
     second = make_teacher_user(_unit())
     services.register(actor=second, course=course)
-    services.cancel_registration(actor=first, registration=taken)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_registration(actor=first, registration=taken)
     email = OutboundEmail.objects.get(to=second.email, template="enrollment_promoted")
     [image] = email.inline_images
     assert _decode_png(base64.b64decode(image["data"])) == calendar.google_calendar_url(course)

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def drawn(client):
+def drawn(client, django_capture_on_commit_callbacks):
     county = County.objects.get(code="63000")
     unit = UnitFactory(county=county)
     course = open_course(unit, seats=4, opened_days_ago=-1)  # opens tomorrow
@@ -47,7 +47,8 @@ def drawn(client):
         assert r.registration.status == "applied"
     with pytest.raises(DomainError):
         lottery.draw(course, now=version.registration_closes - datetime.timedelta(minutes=1))
-    assert lottery.run_due_draws(now=version.registration_closes + datetime.timedelta(days=1))
+    with django_capture_on_commit_callbacks(execute=True):  # the result mails, after commit
+        assert lottery.run_due_draws(now=version.registration_closes + datetime.timedelta(days=1))
     return course, commitment, own, others
 
 

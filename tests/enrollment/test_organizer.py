@@ -25,9 +25,10 @@ def setup():
     return unit, course, organizer, users, regs
 
 
-def test_remove_admitted_promotes_and_mails_reason(setup):
+def test_remove_admitted_promotes_and_mails_reason(setup, django_capture_on_commit_callbacks):
     _unit, course, organizer, users, regs = setup
-    services.remove_registration(actor=organizer, registration=regs[0], reason="重複報名")
+    with django_capture_on_commit_callbacks(execute=True):  # mail is written after commit
+        services.remove_registration(actor=organizer, registration=regs[0], reason="重複報名")
     statuses = [Registration.objects.get(pk=r.pk).status for r in regs]
     assert statuses == ["removed", "admitted", "waitlisted"]
     assert (

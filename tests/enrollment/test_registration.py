@@ -44,11 +44,14 @@ def _refused(user, course, code, **kw):
     return str(exc.value.message)
 
 
-def test_register_admits_then_waitlists_then_refuses_when_no_waitlist():
+def test_register_admits_then_waitlists_then_refuses_when_no_waitlist(
+    django_capture_on_commit_callbacks,
+):
     unit = taipei_unit()
     course = open_course(unit, seats=1)
     a, b, c = (make_teacher_user(unit) for _ in range(3))
-    assert services.register(actor=a, course=course).registration.status == "admitted"
+    with django_capture_on_commit_callbacks(execute=True):  # mail is written after commit
+        assert services.register(actor=a, course=course).registration.status == "admitted"
     r = services.register(actor=b, course=course).registration
     assert r.status == "waitlisted" and services.waitlist_position(r) == 1
     _opts(course, allow_waitlist=False)
@@ -120,7 +123,9 @@ def test_restrictions():
     assert services.register(actor=make_teacher_user(far, title="15-4"), course=course)
 
 
-def test_cancel_promotes_the_first_waitlisted_in_queue_order_and_mails_them():
+def test_cancel_promotes_the_first_waitlisted_in_queue_order_and_mails_them(
+    django_capture_on_commit_callbacks,
+):
     unit = taipei_unit()
     course = open_course(unit, seats=1)
     users = [make_teacher_user(unit) for _ in range(3)]
@@ -131,7 +136,8 @@ def test_cancel_promotes_the_first_waitlisted_in_queue_order_and_mails_them():
         ).registration
         for i, u in enumerate(users)
     ]
-    services.cancel_registration(actor=users[0], registration=regs[0])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.cancel_registration(actor=users[0], registration=regs[0])
     for r in regs:
         r.refresh_from_db()
     assert [r.status for r in regs] == ["cancelled", "admitted", "waitlisted"]

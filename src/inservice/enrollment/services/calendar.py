@@ -145,7 +145,9 @@ def qr_svg(url: str) -> str:
     return buffer.getvalue().decode()
 
 
+@functools.lru_cache(maxsize=128)
 def qr_png(url: str) -> bytes:
+    # Writing the PNG (scale 8, zlib) costs milliseconds: once per course and process too.
     buffer = io.BytesIO()
     _qr(url).save(buffer, kind="png", scale=8, border=4)
     return buffer.getvalue()

@@ -1,9 +1,18 @@
 """Online registration (線上報名): register, cancel, waitlist promotion, organizer controls.
 
 No overbooking: every change to who holds a seat of a course happens while holding the row
-lock of the course's `EnrollmentOptions` (`SELECT ... FOR UPDATE`), and the seat count is
-recounted under that lock. A lock that is not granted within `LOCK_TIMEOUT_MS` becomes a
-"busy, try again" error: the request fails, a course is never oversold.
+lock of the course's `EnrollmentOptions` (`SELECT ... FOR UPDATE`), and the seat count
+`EnrollmentOptions.admitted_count` is only read and changed under that lock (every writer of a
+registration's status keeps it: `register` adds one, the others recount). A lock that is not
+granted within `LOCK_TIMEOUT_MS` becomes a "busy, try again" error: the request fails, a
+course is never oversold.
+
+The lock is the bottleneck when a popular course opens (thousands of teachers within a
+minute), so `register` holds it for as little as possible: everything read-only (the
+teacher, the course's state and window, the restriction, an earlier registration, the overlap
+warning) is checked before it; under it only the locked row is compared and the registration
+written (see `register`). Mail is rendered and queued after the commit
+(`transaction.on_commit`), never while holding the lock, and a rolled-back change sends none.
 
 Cancellation deadline: a teacher may cancel up to the moment registration closes
 (`version.registration_closes`, the end of the deadline day). After that the organizer's roll
@@ -16,8 +25,8 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
-from django.db.models import Q
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -171,6 +180,15 @@ def _calendar_context(registration: Registration) -> tuple[dict, list[dict]]:
 
 
 def _mail(registration: Registration, template: str, **context):
+    """Mail the registrant once the surrounding transaction commits (none on rollback).
+
+    Rendering (templates, calendar link, QR image) and writing the outbox row happen after
+    the commit, so never while the course's lock is held. A failure there is logged and does
+    not undo the committed change (`robust`)."""
+    transaction.on_commit(lambda: _send_mail(registration, template, context), robust=True)
+
+
+def _send_mail(registration: Registration, template: str, context: dict):
     user = registration.teacher.user
     if user is None or not user.email:
         return
@@ -225,6 +243,8 @@ def _check_window(version, now):
 
 def restriction_problem(teacher, course: Course, options: EnrollmentOptions) -> str | None:
     """Why the organizer's restriction refuses this teacher, or None."""
+    if options.restriction == Restriction.NONE:
+        return None
     unit = teacher.serving_unit
     version = course.published
     if options.restriction == Restriction.OWN_UNIT and unit.pk != course.unit_id:
@@ -243,44 +263,56 @@ def restriction_problem(teacher, course: Course, options: EnrollmentOptions) -> 
     return None
 
 
-def _ranges_overlap(a_start, a_end, b_start, b_end) -> bool:
-    if None in (a_start, b_start):
-        return False
-    return a_start <= (b_end or b_start) and b_start <= (a_end or a_start)
-
-
-def _sessions_overlap(v1, v2) -> bool:
-    s1, s2 = list(v1.sessions.all()), list(v2.sessions.all())
-    if not s1 or not s2:  # without sessions, the dates decide
-        return True
-    return any(
-        a.date == b.date and a.start_time < b.end_time and b.start_time < a.end_time
-        for a in s1
-        for b in s2
+# The teacher's other admitted courses whose dates overlap [start, end]; when both courses
+# have sessions, only if two sessions clash (same day, times overlapping). Raw SQL: it runs on
+# every registration, and building it with the ORM cost more than running it.
+OVERLAP_SQL = """
+SELECT c.code, v.name
+FROM enrollment_registration r
+JOIN courses_course c ON c.id = r.course_id
+JOIN courses_courseversion v ON v.id = c.published_id
+WHERE r.teacher_id = %(teacher)s AND r.status = %(admitted)s AND r.course_id <> %(course)s
+  AND c.status <> %(cancelled)s
+  AND v.start_date <= %(end)s AND COALESCE(v.end_date, v.start_date) >= %(start)s
+  AND (
+    NOT EXISTS (SELECT 1 FROM courses_coursesession a WHERE a.version_id = %(version)s)
+    OR NOT EXISTS (SELECT 1 FROM courses_coursesession b WHERE b.version_id = v.id)
+    OR EXISTS (
+      SELECT 1 FROM courses_coursesession a
+      JOIN courses_coursesession b ON b.date = a.date
+        AND a.start_time < b.end_time AND b.start_time < a.end_time
+      WHERE a.version_id = %(version)s AND b.version_id = v.id
     )
+  )
+ORDER BY r.queued_at, r.id
+"""
 
 
 def overlap_warnings(teacher, course: Course) -> list[str]:
     """Courses the teacher is admitted to whose dates (and sessions, when both have them)
-    overlap this one: a warning, not a refusal."""
+    overlap this one: a warning, not a refusal. One query, whatever the number of courses."""
     version = course.published
-    warnings = []
-    others = (
-        Registration.objects.filter(teacher=teacher, status=RegistrationStatus.ADMITTED)
-        .exclude(course=course)
-        .select_related("course__published")
-    )
-    for other in others:
-        ov = other.course.published
-        if ov is None or other.course.status == CourseStatus.CANCELLED:
-            continue
-        if _ranges_overlap(version.start_date, version.end_date, ov.start_date, ov.end_date):
-            if _sessions_overlap(version, ov):
-                warnings.append(
-                    _("提醒：此課程與您已錄取的「%(name)s」（課程代碼 %(code)s）上課時間重疊。")
-                    % {"name": ov.name, "code": other.course.code}
-                )
-    return warnings
+    if version is None or version.start_date is None:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            OVERLAP_SQL,
+            {
+                "teacher": teacher.pk,
+                "admitted": RegistrationStatus.ADMITTED.value,
+                "course": course.pk,
+                "cancelled": CourseStatus.CANCELLED.value,
+                "start": version.start_date,
+                "end": version.end_date or version.start_date,
+                "version": version.pk,
+            },
+        )
+        rows = cursor.fetchall()
+    return [
+        _("提醒：此課程與您已錄取的「%(name)s」（課程代碼 %(code)s）上課時間重疊。")
+        % {"name": name, "code": code}
+        for code, name in rows
+    ]
 
 
 def _promote(options: EnrollmentOptions, capacity: int, *, actor=None) -> list[Registration]:
@@ -309,46 +341,134 @@ def _promote(options: EnrollmentOptions, capacity: int, *, actor=None) -> list[R
 # --- teacher actions --------------------------------------------------------------------------
 
 
-@transaction.atomic
-def register(*, actor, course: Course, now=None, _lock=True, _pause=None) -> RegisterResult:
+def _options_and_existing(course: Course, teacher) -> tuple[EnrollmentOptions, tuple | None]:
+    """The course's options (unlocked) and the teacher's earlier registration of it as
+    (id, status, row): one query, two when there is an earlier registration."""
+    mine = Registration.objects.filter(course_id=OuterRef("course_id"), teacher=teacher)
+    query = EnrollmentOptions.objects.filter(course_id=course.pk).annotate(
+        existing_id=Subquery(mine.values("id")[:1])
+    )
+    options = query.first()
+    if options is None:  # courses published before options existed: make them (once)
+        options_for(course)
+        options = query.get()
+    if options.existing_id is None:
+        return options, None
+    row = Registration.objects.get(pk=options.existing_id)
+    row.course, row.teacher = course, teacher
+    return options, (row.pk, row.status, row)
+
+
+def _check_may_register(teacher, course: Course, options: EnrollmentOptions, existing):
+    """Everything that refuses a registration except a full course. Run before the lock
+    (from an unlocked read) and again under it (from the locked row: no query)."""
+    problem = restriction_problem(teacher, course, options)
+    if problem:
+        raise DomainError(problem, code="restricted")
+    status = existing[1] if existing else None
+    if status in ACTIVE_STATUSES:
+        raise DomainError(
+            _("您已報名此課程（目前狀態：%(status)s），不需重複報名。")
+            % {"status": RegistrationStatus(status).label},
+            code="duplicate",
+        )
+    if status == RegistrationStatus.REMOVED:
+        raise DomainError(
+            _("您的報名已由開課單位移除，如有疑問請洽開課單位承辦人。"), code="removed"
+        )
+    if options.mode == AdmissionMode.LOTTERY and options.drawn_at is not None:
+        raise DomainError(_("此課程已完成抽籤，無法再登記。"), code="drawn")
+
+
+def _duplicate() -> DomainError:
+    return DomainError(_("您已報名此課程，不需重複報名。"), code="duplicate")
+
+
+def _lock_for_registration(course: Course) -> EnrollmentOptions:
+    """Lock the options row inside the caller's transaction (no savepoint of its own)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = {int(LOCK_TIMEOUT_MS)}")
+    try:
+        return EnrollmentOptions.objects.select_for_update().get(course_id=course.pk)
+    except DatabaseError as exc:
+        raise Busy(_("目前報名人數眾多，系統忙碌中，請稍後再試一次。")) from exc
+
+
+def register(
+    *, actor, course: Course, now=None, course_loaded=False, _lock=True, _pause=None
+) -> RegisterResult:
     """Register the acting teacher for `course`: admitted, waitlisted, or (lottery) applied.
 
+    In three steps, so the course's lock is held only for what needs it:
+    1. without the lock, read-only: the teacher, the course's state and registration window,
+       the organizer's restriction, an earlier registration, the overlap warning (one query);
+    2. one short transaction: lock the options row; re-check the options from the locked row
+       (no query); compare `admitted_count` with the capacity; write the registration (a new
+       row — the unique constraint refuses a concurrent duplicate — or the earlier row,
+       only if its status is still the one read in step 1); add one to the count; audit;
+    3. after the commit: the mail (see `_mail`).
+
+    `course_loaded`: the caller (the view) has just loaded `course` with `published`, `unit`
+    and `unit__county`; otherwise it is loaded again here.
     `_lock` and `_pause` exist for the concurrency test only (it shows the race the lock
     prevents); production code never passes them.
     """
+    queued_at = now
     now = now or timezone.now()
     teacher = _teacher_of(actor)
     if teacher.serving_unit_id is None:
         raise DomainError(_("您尚未設定服務單位，請先設定服務學校後再報名。"), code="no_unit")
-    course = Course.objects.select_related("published", "unit", "unit__county").get(pk=course.pk)
+    if not course_loaded:
+        course = Course.objects.select_related("published", "unit", "unit__county").get(
+            pk=course.pk
+        )
     _check_course(course)
     version = course.published
     _check_window(version, now)
-    options = _lock_options(course, lock=_lock)
-    problem = restriction_problem(teacher, course, options)
-    if problem:
-        raise DomainError(problem, code="restricted")
-    existing = Registration.objects.filter(course=course, teacher=teacher).first()
-    if existing is not None and existing.status in ACTIVE_STATUSES:
-        raise DomainError(
-            _("您已報名此課程（目前狀態：%(status)s），不需重複報名。")
-            % {"status": existing.get_status_display()},
-            code="duplicate",
-        )
-    if existing is not None and existing.status == RegistrationStatus.REMOVED:
-        raise DomainError(
-            _("您的報名已由開課單位移除，如有疑問請洽開課單位承辦人。"), code="removed"
-        )
+    options, existing = _options_and_existing(course, teacher)
+    _check_may_register(teacher, course, options, existing)
+    lottery = options.mode == AdmissionMode.LOTTERY
+    warnings = [] if lottery else overlap_warnings(teacher, course)
+    try:
+        with transaction.atomic():
+            if _lock:
+                options = _lock_for_registration(course)
+                _check_may_register(teacher, course, options, existing)
+            registration = _register_locked(
+                teacher, course, options, existing, queued_at, _lock=_lock, _pause=_pause
+            )
+            log_event(
+                "enrollment.registered",
+                actor=actor,
+                obj=registration,
+                before={"status": existing[1]} if existing else None,
+                after={"status": registration.status},
+                data={"course": course.code},
+            )
+            if registration.status == RegistrationStatus.APPLIED:
+                warnings = []
+            _mail(registration, f"enrollment_{registration.status}", warnings=warnings)
+    except IntegrityError as exc:
+        # Only a concurrent registration of the same teacher gets here (double submit).
+        if "one_registration_per_course" in str(exc):
+            raise _duplicate() from exc
+        raise
+    return RegisterResult(registration, warnings)
+
+
+def _register_locked(teacher, course, options, existing, queued_at, *, _lock, _pause):
+    """Step 2 of `register`, with the options row locked (unless the test-only `_lock` is
+    False): the status, the row, the count."""
+    version = course.published
     if options.mode == AdmissionMode.LOTTERY:
-        if options.drawn_at is not None:
-            raise DomainError(_("此課程已完成抽籤，無法再登記。"), code="drawn")
         from .lottery import ensure_commitment
 
         ensure_commitment(options)
         status = RegistrationStatus.APPLIED
     else:
         taken = (
-            _recount(options)
+            options.admitted_count
             if _lock
             else Registration.objects.filter(
                 course=course, status=RegistrationStatus.ADMITTED
@@ -362,35 +482,41 @@ def register(*, actor, course: Course, now=None, _lock=True, _pause=None) -> Reg
             status = RegistrationStatus.WAITLISTED
         else:
             raise DomainError(_("此課程名額已滿，且未開放候補。"), code="full")
-    registration = existing or Registration(course=course, teacher=teacher)
-    before = {"status": existing.status} if existing else None
-    registration.status = status
-    registration.queued_at = now
-    registration.cancelled_at = None
-    registration.note = ""
-    registration.priority_group = None
-    registration.draw_rank = None
-    registration.save()
+    # Queue order is lock order: the time is taken once the lock is held (tests may fix it).
+    queued_at = queued_at or timezone.now()
+    fields = {
+        "status": status,
+        "queued_at": queued_at,
+        "cancelled_at": None,
+        "note": "",
+        "priority_group": None,
+        "draw_rank": None,
+    }
+    existing_row = existing[2] if existing else None
+    if existing_row is None:
+        registration = Registration.objects.create(course=course, teacher=teacher, **fields)
+    else:
+        # Re-registering after a cancellation (rare): the earlier row, only if its status is
+        # still the one read before the lock (otherwise a double submit got here first).
+        registration = existing_row
+        changed = Registration.objects.filter(pk=registration.pk, status=registration.status)
+        if not changed.update(updated_at=timezone.now(), **fields):
+            raise _duplicate()
+        for name, value in fields.items():
+            setattr(registration, name, value)
     if status == RegistrationStatus.ADMITTED:
         if _lock:
-            _recount(options)
+            EnrollmentOptions.objects.filter(pk=options.pk).update(
+                admitted_count=F("admitted_count") + 1
+            )
+            options.admitted_count += 1
         else:
             EnrollmentOptions.objects.filter(pk=options.pk).update(
                 admitted_count=Registration.objects.filter(
                     course=course, status=RegistrationStatus.ADMITTED
                 ).count()
             )
-    log_event(
-        "enrollment.registered",
-        actor=actor,
-        obj=registration,
-        before=before,
-        after={"status": status},
-        data={"course": course.code},
-    )
-    warnings = overlap_warnings(teacher, course) if status != RegistrationStatus.APPLIED else []
-    _mail(registration, f"enrollment_{status}", warnings=warnings)
-    return RegisterResult(registration, warnings)
+    return registration
 
 
 def _own_registration(actor, registration: Registration) -> Registration:
