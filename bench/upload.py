@@ -145,7 +145,9 @@ def _organizer(course):
 def run_upload(course, path, *, actor=None) -> dict:
     """Upload the file at `path` to `course` (whose attendance may be entered) and measure.
 
-    Returns rows_per_s, seconds, rows, added, updated, rejected, rss_before_kb and
+    Returns rows_per_s, seconds, cpu_seconds (this process's CPU time: the rest of
+    `seconds` is the database's work or waiting for a CPU), rows, added, updated, rejected,
+    rss_before_kb and
     peak_rss_kb: the process's highest resident set during the upload (the kernel's mark,
     reset just before; sampled when the kernel cannot reset it). The upload is committed
     like a real one; run it inside a transaction you roll back to keep the data unchanged.
@@ -164,11 +166,13 @@ def run_upload(course, path, *, actor=None) -> dict:
     sampler = None if exact else _PeakSampler()
     if sampler:
         sampler.__enter__()
+    cpu_started = time.process_time()
     started = time.perf_counter()
     try:
         outcome = import_attendance_xlsx(actor=actor, course=course, file=file)
     finally:
         seconds = time.perf_counter() - started
+        cpu_seconds = time.process_time() - cpu_started
         handle.close()
         if sampler:
             sampler.__exit__(None, None, None)
@@ -181,6 +185,7 @@ def run_upload(course, path, *, actor=None) -> dict:
         "rejected": upload.rejected,
         "seconds": round(seconds, 3),
         "rows_per_s": round(upload.total_rows / seconds, 1) if seconds else None,
+        "cpu_seconds": round(cpu_seconds, 3),
         "file_bytes": size,
         "rss_before_kb": before,
         "peak_rss_kb": peak,
