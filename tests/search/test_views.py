@@ -118,14 +118,31 @@ def _queries(client, url):
 
 def test_query_count_is_fixed(client, publish, taipei_school):
     publish(taipei_school, name="數學一")
-    client.get("/courses/")  # warm the catalog cache (code tables, tags)
+    client.get("/courses/")  # warm the cache (the form's option lists)
     url = "/courses/?q=數學&stage=14-4&delivery=11-3&unit=" + taipei_school.code
     few = _queries(client, "/courses/?q=數學")
     for n in range(5):
         other = UnitFactory(county=County.objects.get(code="66000"))
         publish(other, name=f"數學{n}")
     assert _queries(client, "/courses/?q=數學") == few
-    # Counties for the form, the count, the page (unit and county joined).
-    assert few == 3
-    assert _queries(client, url) == 4  # + the unit code lookup
+    # The count and the page (unit and county joined); the option lists come from the cache.
+    assert few == 2
+    assert _queries(client, url) == 3  # + the unit code lookup
     assert "找到 1 門課程" in client.get(url).content.decode()
+
+
+def test_option_lists_are_cached_and_follow_changes(client, db):
+    client.get("/courses/")
+    # Only the count (nothing is found, so there is no page to read).
+    assert _queries(client, "/courses/?county=63000&stage=14-4") == 1
+    html = client.get("/courses/?county=63000").content.decode()
+    assert '<option value="63000" selected>臺北市</option>' in html
+    # A county or catalog change drops the cached lists (and the widgets rendered from them).
+    County.objects.filter(code="63000").update(name="台北市")  # no signal: still cached
+    assert '<option value="63000">臺北市</option>' in client.get("/courses/").content.decode()
+    county = County.objects.get(code="63000")
+    county.save()
+    html = client.get("/courses/").content.decode()
+    assert '<option value="63000">台北市</option>' in html
+    html = client.get("/courses/?county=63000").content.decode()
+    assert '<option value="63000" selected>台北市</option>' in html

@@ -4,8 +4,12 @@ its own condition (reported as a notice); the rest of the search still runs."""
 from __future__ import annotations
 
 import re
+import uuid
 
 from django import forms
+from django.core.cache import cache
+from django.forms.boundfield import BoundField
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from inservice.catalog import codes, selectors
@@ -21,36 +25,100 @@ SORT_CHOICES = [
 ]
 
 
-def _code_choices(table: str, blank=None) -> list[tuple[str, str]]:
+CHOICES_KEY = "search:choices:v1"
+CHOICES_TIMEOUT = 10 * 60
+
+
+def _code_choices(table: str) -> list[tuple[str, str]]:
     # Every known code, retired ones included: old courses still carry them.
-    choices = [(code, f"{code} {name}") for code, name in codes.names(table).items()]
-    return ([("", blank)] if blank is not None else []) + choices
+    return [(code, f"{code} {name}") for code, name in codes.names(table).items()]
+
+
+def choice_lists() -> dict:
+    """The form's option lists (counties, code tables, tags), built once and kept in the
+    cache; `clear_choices` drops them when a county or a catalog row changes (receivers.py),
+    and the timeout bounds staleness where a per-process cache cannot be told."""
+    value = cache.get(CHOICES_KEY)
+    if value is None:
+        value = {
+            # A new version whenever the lists are rebuilt: rendered widgets are keyed on it.
+            "version": uuid.uuid4().hex,
+            "county": [(c.code, c.name) for c in County.objects.only("code", "name")],
+            "stage": _code_choices("target_stage"),
+            "category": _code_choices("category"),
+            "level": _code_choices("level"),
+            "class_type": _code_choices("class_type"),
+            "delivery": _code_choices("delivery"),
+            "slot": _code_choices("time_slot"),
+            "tag": [(t.code, t.name) for t in selectors.all_tags()],
+        }
+        cache.set(CHOICES_KEY, value, CHOICES_TIMEOUT)
+    return value
+
+
+def clear_choices() -> None:
+    cache.delete(CHOICES_KEY)
+    _WIDGETS.clear()
+
+
+# Rendered option widgets, per process: (lists version, language, field, value, invalid) →
+# HTML. Rendering ~80 options through the widget templates cost ~15 ms a page; most pages
+# show the same few states of each list.
+_WIDGETS: dict[tuple, str] = {}
+_WIDGETS_MAX = 1000
+
+
+class _CachedBoundField(BoundField):
+    def as_widget(self, widget=None, attrs=None, only_initial=False):
+        if widget is not None or attrs or only_initial:
+            return super().as_widget(widget, attrs, only_initial)
+        key = (
+            self.form.choices_version,
+            get_language(),
+            self.html_name,
+            self.auto_id,
+            repr(self.value()),
+            bool(self.errors),
+        )
+        html = _WIDGETS.get(key)
+        if html is None:
+            html = super().as_widget()
+            if len(_WIDGETS) >= _WIDGETS_MAX:
+                _WIDGETS.clear()
+            _WIDGETS[key] = html
+        return html
+
+
+class _CachedSelect(forms.ChoiceField):
+    bound_field_class = _CachedBoundField
+
+
+class _CachedMultiple(forms.MultipleChoiceField):
+    bound_field_class = _CachedBoundField
 
 
 class SearchForm(forms.Form):
     q = forms.CharField(
         label=_("關鍵字（課程名稱、大綱或開課單位）"), max_length=100, required=False
     )
-    county = forms.ChoiceField(label=_("縣市"), required=False)
+    county = _CachedSelect(label=_("縣市"), required=False)
     unit = forms.CharField(label=_("開課單位代碼"), max_length=20, required=False)
     open = forms.BooleanField(label=_("只顯示目前可報名的課程"), required=False)
-    stage = forms.MultipleChoiceField(
+    stage = _CachedMultiple(
         label=_("參加對象教育階段別"), required=False, widget=forms.CheckboxSelectMultiple
     )
-    category = forms.ChoiceField(label=_("進修範疇"), required=False)
+    category = _CachedSelect(label=_("進修範疇"), required=False)
     item = forms.CharField(
         label=_("課程細項代碼"), max_length=12, required=False, help_text=_("例如 1-3-6")
     )
-    level = forms.ChoiceField(label=_("進修階層"), required=False)
-    tag = forms.ChoiceField(label=_("專案屬性標籤"), required=False)
-    class_type = forms.ChoiceField(label=_("班別類別"), required=False)
-    delivery = forms.MultipleChoiceField(
+    level = _CachedSelect(label=_("進修階層"), required=False)
+    tag = _CachedSelect(label=_("專案屬性標籤"), required=False)
+    class_type = _CachedSelect(label=_("班別類別"), required=False)
+    delivery = _CachedMultiple(
         label=_("實施方式"), required=False, widget=forms.CheckboxSelectMultiple
     )
-    slot = forms.MultipleChoiceField(
-        label=_("課程時段"), required=False, widget=forms.CheckboxSelectMultiple
-    )
-    sort = forms.ChoiceField(label=_("排序"), choices=SORT_CHOICES, required=False)
+    slot = _CachedMultiple(label=_("課程時段"), required=False, widget=forms.CheckboxSelectMultiple)
+    sort = _CachedSelect(label=_("排序"), choices=SORT_CHOICES, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -63,18 +131,17 @@ class SearchForm(forms.Form):
             label=_("課程日期迄"), required=False, widget=date_input
         )
         everything = _("（不限）")
-        self.fields["county"].choices = [("", everything)] + [
-            (c.code, c.name) for c in County.objects.only("code", "name")
-        ]
-        self.fields["stage"].choices = _code_choices("target_stage")
-        self.fields["category"].choices = _code_choices("category", everything)
-        self.fields["level"].choices = _code_choices("level", everything)
-        self.fields["class_type"].choices = _code_choices("class_type", everything)
-        self.fields["delivery"].choices = _code_choices("delivery")
-        self.fields["slot"].choices = _code_choices("time_slot")
-        self.fields["tag"].choices = [("", everything)] + [
-            (t.code, t.name) for t in selectors.all_tags()
-        ]
+        lists = choice_lists()
+        self.choices_version = lists["version"]
+        fields = self.fields
+        fields["county"].choices = [("", everything), *lists["county"]]
+        fields["stage"].choices = lists["stage"]
+        fields["category"].choices = [("", everything), *lists["category"]]
+        fields["level"].choices = [("", everything), *lists["level"]]
+        fields["class_type"].choices = [("", everything), *lists["class_type"]]
+        fields["delivery"].choices = lists["delivery"]
+        fields["slot"].choices = lists["slot"]
+        fields["tag"].choices = [("", everything), *lists["tag"]]
 
     def clean_item(self):
         item = self.cleaned_data["item"].strip()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
 
 from inservice.courses.services.changes import course_changed_after_closing
@@ -37,3 +38,23 @@ def on_cancelled(sender, course, **kwargs):
 @receiver(course_changed_after_closing, dispatch_uid="search.course_changed_after_closing")
 def on_changed_after_closing(sender, course, **kwargs):
     _reindex(course)
+
+
+# The form's option lists (forms.choice_lists) come from the counties and the catalog.
+def _choices_changed(sender, **kwargs):
+    meta = getattr(sender, "_meta", None)
+    if meta is not None and (meta.app_label == "catalog" or meta.label == "organizations.County"):
+        from .forms import clear_choices
+
+        clear_choices()
+
+
+def _migrated(sender, **kwargs):
+    from .forms import clear_choices
+
+    clear_choices()
+
+
+post_save.connect(_choices_changed, dispatch_uid="search.choices_save")
+post_delete.connect(_choices_changed, dispatch_uid="search.choices_delete")
+post_migrate.connect(_migrated, dispatch_uid="search.choices_migrate")
