@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.core.paginator import Page, Paginator
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.translation import gettext
 
 from inservice.core.access import public
 from inservice.organizations.models import County, Unit
@@ -26,6 +28,45 @@ class CappedPaginator(Paginator):
     @cached_property
     def count(self):
         return min(self.object_list.count(), self.object_list.cap)
+
+
+def _rows(entries, now) -> list[dict]:
+    """What each result shows, prepared here rather than in the template: the loop's `{% url %}`,
+    date filters and translations cost ~10 ms for a page of 20."""
+    states = {
+        "open": gettext("報名中"),
+        "not_yet": gettext("尚未開放報名"),
+        "closed": gettext("報名已截止"),
+        "ended": gettext("課程已結案"),
+        "none": gettext("未提供報名期間"),
+    }
+    window = gettext("%(opens)s 起，至 %(last)s 止")
+    rows = []
+    for entry in entries:
+        state = registration_state(entry, now)
+        dates = entry.start_date.isoformat() if entry.start_date else ""
+        if entry.end_date and entry.end_date != entry.start_date:
+            dates += f" – {entry.end_date.isoformat()}"
+        opens = entry.registration_opens
+        last = entry.registration_last_day
+        rows.append(
+            {
+                "entry": entry,
+                "url": reverse("courses:public_detail", args=[entry.code]),
+                "unit_url": reverse("course_search_unit", args=[entry.unit.code]),
+                "dates": dates,
+                "state": state,
+                "state_label": states[state],
+                "window": window
+                % {
+                    "opens": timezone.localtime(opens).strftime("%Y-%m-%d %H:%M"),
+                    "last": last.isoformat() if last else "",
+                }
+                if opens
+                else "",
+            }
+        )
+    return rows
 
 
 def _page_number(value) -> int | None:
@@ -53,7 +94,7 @@ def _render(request, *, county=None, unit=None):
         page = Page([], requested, paginator)
     else:
         page = paginator.get_page(request.GET.get("page"))
-    results = [(entry, registration_state(entry, now)) for entry in page.object_list]
+    results = _rows(page.object_list, now)
     return render(
         request,
         "search/search.html",
