@@ -253,3 +253,29 @@ def test_upload_queries_do_not_grow_with_rows():
     assert (small.updated, small.added, small.rejected) == (3, 3, 1)
     assert (large.updated, large.added, large.rejected) == (57, 57, 1)
     assert large_count == small_count
+
+
+def test_status_labels_of_every_language_are_accepted(held):
+    """The template is filled in the uploader's language; any site language's label works."""
+    from django.utils import translation
+
+    course, organizer, regs, ids, lst = held
+    with translation.override("en"):
+        english = {value: str(label) for value, label in entry.AttendanceStatus.choices}
+        template = load_workbook(io.BytesIO(entry.template_xlsx(course)))
+        validation = template.worksheets[0].data_validations.dataValidation[0]
+        assert english["partial"] in validation.formula1
+    rows = [
+        [ids[0], "", english["leave"], 2, None],
+        [ids[1], "", english["partial"].upper(), 5, None],
+        [ids[2], "", "缺席", None, None],
+    ]
+    with translation.override("zh-hant"):
+        outcome = do_upload(course, organizer, xlsx_bytes(rows))
+    assert (outcome.upload.updated, outcome.upload.rejected) == (3, 0)
+    got = dict(AttendanceEntry.objects.filter(course=course).values_list("teacher_id", "status"))
+    assert got == {
+        regs[0].teacher_id: "leave",
+        regs[1].teacher_id: "partial",
+        regs[2].teacher_id: "absent",
+    }

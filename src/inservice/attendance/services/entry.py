@@ -13,15 +13,17 @@ confirmed, a stale grid, hours against the rules, a teacher twice.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -214,13 +216,25 @@ def entries_for_grid(attendance_list: AttendanceList):
 # --- one row, wherever it comes from ------------------------------------------------------
 
 
-STATUS_WORDS = {
-    **{str(label): value for value, label in AttendanceStatus.choices},
-    **{value: value for value in AttendanceStatus.values},
+EXTRA_STATUS_WORDS = {
     "遲到": AttendanceStatus.PARTIAL,
     "早退": AttendanceStatus.PARTIAL,
     "出席": AttendanceStatus.ATTENDED,
 }
+
+
+@functools.cache
+def status_words() -> dict[str, str]:
+    """Status words accepted in uploads: the labels in every site language (the template is
+    filled in the uploader's language), the stored values and a few common short forms.
+    Keys are case-folded."""
+    words = {value.casefold(): value for value in AttendanceStatus.values}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            for value, label in AttendanceStatus.choices:
+                words[str(label).casefold()] = value
+    words.update(EXTRA_STATUS_WORDS)
+    return words
 
 
 def _clean_text(value) -> str:
@@ -246,7 +260,7 @@ def _checked_hours(status: str, full: Decimal, hours_attended) -> tuple[Decimal 
 
 
 def _check_status(value) -> str:
-    status = STATUS_WORDS.get(_clean_text(value))
+    status = status_words().get(_clean_text(value).casefold())
     if status is None:
         if not _clean_text(value):
             raise rules.HoursError(_("請選擇出席情形。"))
