@@ -133,3 +133,17 @@ def test_page_shows_more_than_the_cap_and_refuses_pages_beyond_it(client, odd_ro
     assert "找到 30 門課程" in html
     html = client.get("/courses/county/65000/", {"page": 99}).content.decode()
     assert "第 2 / 2 頁" in html
+
+
+def test_county_parameter_filters_by_key(db):
+    """The county code becomes its primary key (from the cached option lists), a constant the
+    planner matches against the (county, start date) index rather than a join."""
+    from inservice.search.forms import SearchForm
+    from inservice.search.query import filtered
+
+    form = SearchForm({"county": "63000"})
+    assert form.is_valid()
+    params = form.params()
+    assert params.county_id == County.objects.get(code="63000").pk
+    sql = str(filtered(params).query)
+    assert "organizations_county" not in sql and '"county_id" =' in sql

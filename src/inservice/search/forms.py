@@ -44,6 +44,7 @@ def choice_lists() -> dict:
             # A new version whenever the lists are rebuilt: rendered widgets are keyed on it.
             "version": uuid.uuid4().hex,
             "county": [(c.code, c.name) for c in County.objects.only("code", "name")],
+            "county_ids": dict(County.objects.values_list("code", "pk")),
             "stage": _code_choices("target_stage"),
             "category": _code_choices("category"),
             "level": _code_choices("level"),
@@ -133,6 +134,7 @@ class SearchForm(forms.Form):
         everything = _("（不限）")
         lists = choice_lists()
         self.choices_version = lists["version"]
+        self.county_ids = lists["county_ids"]
         fields = self.fields
         fields["county"].choices = [("", everything), *lists["county"]]
         fields["stage"].choices = lists["stage"]
@@ -175,6 +177,7 @@ class SearchForm(forms.Form):
         return SearchParams(
             q=data.get("q") or "",
             county=data.get("county") or "",
+            county_id=self.county_ids.get(data.get("county") or ""),
             unit_id=unit.pk if unit else None,
             date_from=data.get("from"),
             date_to=data.get("to"),

@@ -40,6 +40,9 @@ SORTS = ("start", "deadline", "newest")
 class SearchParams:
     q: str = ""
     county: str = ""  # county code
+    # The same county by primary key, when the caller knows it: a constant the planner can
+    # match against the (county, start date) index and its statistics, instead of a join.
+    county_id: int | None = None
     unit_id: int | None = None
     date_from: datetime.date | None = None
     date_to: datetime.date | None = None
@@ -130,7 +133,9 @@ def filtered(
         queryset = queryset.using(using)
     if params.q:
         queryset = _keyword(queryset, params.q, pg)
-    if params.county:
+    if params.county_id is not None:
+        queryset = queryset.filter(county_id=params.county_id)
+    elif params.county:
         queryset = queryset.filter(county__code=params.county)
     if params.unit_id is not None:
         queryset = queryset.filter(unit_id=params.unit_id)
