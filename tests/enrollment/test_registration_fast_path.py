@@ -1,0 +1,274 @@
+"""Registration under load (issue 6): the course's lock is held only for compare-and-write,
+mail is written after commit (exactly once, never on rollback), the overlap warning is one
+query, concurrent double submits of one teacher give one registration."""
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from inservice.core.errors import DomainError
+from inservice.courses.models import CourseSession, CourseVersion
+from inservice.enrollment.models import EnrollmentOptions, Registration, RegistrationStatus
+from inservice.enrollment.services import registration as services
+from inservice.notifications.models import OutboundEmail
+from inservice.organizations.models import County
+from tests.factories import UnitFactory, make_teacher_user, move_course_dates, open_course
+
+
+def _unit():
+    return UnitFactory(county=County.objects.get(code="63000"))
+
+
+def _sql(captured) -> list[str]:
+    return [q["sql"] for q in captured]
+
+
+# --- mail after commit ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_mail_is_written_after_commit_exactly_once(django_capture_on_commit_callbacks):
+    course = open_course(_unit())
+    user = make_teacher_user(_unit())
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.register(actor=user, course=course)
+    # Nothing rendered or stored before the commit: one callback waits for it.
+    assert not OutboundEmail.objects.filter(to=user.email).exists()
+    assert len(callbacks) >= 1
+    for callback in callbacks:
+        callback()
+    assert OutboundEmail.objects.filter(to=user.email, template="enrollment_admitted").count() == 1
+
+
+@pytest.mark.django_db
+def test_rolled_back_registration_sends_no_mail(django_capture_on_commit_callbacks):
+    course = open_course(_unit())
+    services.options_for(course)
+    user = make_teacher_user(_unit())
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError):
+            with transaction.atomic():
+                services.register(actor=user, course=course)
+                raise RuntimeError("the caller's transaction fails after registering")
+    assert callbacks == []
+    assert not Registration.objects.filter(course=course).exists()
+    assert not OutboundEmail.objects.filter(to=user.email).exists()
+    assert EnrollmentOptions.objects.get(course=course).admitted_count == 0
+
+
+@pytest.mark.django_db
+def test_a_failing_mail_does_not_undo_the_registration(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    course = open_course(_unit())
+    user = make_teacher_user(_unit())
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("template error")
+
+    monkeypatch.setattr(services, "mail_user", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.register(actor=user, course=course)
+    assert Registration.objects.get(pk=result.registration.pk).status == "admitted"
+
+
+# --- what runs under the lock -----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_only_compare_and_write_run_under_the_lock(django_capture_on_commit_callbacks):
+    unit = _unit()
+    other = open_course(unit)  # admitted elsewhere on the same dates: the warning has work
+    course = open_course(unit, seats=1)
+    user = make_teacher_user(unit)
+    services.register(actor=user, course=other)
+    services.register(actor=make_teacher_user(unit), course=course)  # the seat goes
+    with django_capture_on_commit_callbacks(execute=False):
+        with CaptureQueriesContext(connection) as captured:
+            result = services.register(actor=user, course=course)
+    assert result.registration.status == "waitlisted" and len(result.warnings) == 1
+    sql = _sql(captured)
+    locked = next(i for i, s in enumerate(sql) if "FOR UPDATE" in s)
+    under_lock = [s for s in sql[locked + 1 :] if not s.startswith(("SAVEPOINT", "RELEASE"))]
+    assert [s.split()[0] + " " + s.split()[2] for s in under_lock] == [
+        'INSERT "enrollment_registration"',
+        'INSERT "core_auditevent"',
+    ]
+    # Before the lock: course, options with the earlier registration, overlap (one each).
+    before = [s for s in sql[:locked] if not s.startswith(("SAVEPOINT", "RELEASE", "SET"))]
+    assert len(before) == 3
+
+
+@pytest.mark.django_db
+def test_admitted_adds_one_to_the_count_under_the_lock():
+    course = open_course(_unit(), seats=2)
+    with CaptureQueriesContext(connection) as captured:
+        services.register(actor=make_teacher_user(_unit()), course=course)
+    sql = _sql(captured)
+    locked = next(i for i, s in enumerate(sql) if "FOR UPDATE" in s)
+    assert any(
+        s.startswith('UPDATE "enrollment_enrollmentoptions"') and "admitted_count" in s
+        for s in sql[locked + 1 :]
+    )
+    assert not any("COUNT(" in s for s in sql[locked + 1 :])  # no recount of the seats
+    assert EnrollmentOptions.objects.get(course=course).admitted_count == 1
+
+
+@pytest.mark.django_db
+def test_the_seat_count_of_the_locked_row_decides():
+    """The denormalised `admitted_count` is what the lock protects (every writer keeps it)."""
+    course = open_course(_unit(), seats=2)
+    services.options_for(course)
+    EnrollmentOptions.objects.filter(course=course).update(admitted_count=2)
+    result = services.register(actor=make_teacher_user(_unit()), course=course)
+    assert result.registration.status == "waitlisted"
+
+
+@pytest.mark.django_db
+def test_register_view_statements(client):
+    unit = _unit()
+    course = open_course(unit)
+    services.options_for(course)  # as for every course after its first registration
+    user = make_teacher_user(unit)
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(reverse("enrollment:register", args=[course.code]))
+    assert response.status_code == 302
+    assert "/my/registrations/" in response["Location"]
+    # session, user, teacher, course, options, overlap, lock (SET + SELECT), insert, count,
+    # audit (+ savepoints of the test's transaction); the mail comes after commit.
+    real = [s for s in _sql(captured) if not s.startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(real) <= 11, real
+
+
+# --- the overlap warning: one query -------------------------------------------------------------
+
+
+def _session(course, day, start, end):
+    CourseSession.objects.create(
+        version=course.published,
+        date=day,
+        start_time=datetime.time(start),
+        end_time=datetime.time(end),
+        hours=end - start,
+    )
+
+
+@pytest.mark.django_db
+def test_overlap_warning_is_one_query_whatever_the_number_of_courses():
+    unit = _unit()
+    user = make_teacher_user(unit)
+    others = [open_course(unit, name=f"同日課程{i}") for i in range(5)]
+    for other in others:
+        services.register(actor=user, course=other)
+    course = open_course(unit)
+    with CaptureQueriesContext(connection) as captured:
+        warnings = services.overlap_warnings(user.teacher, course)
+    assert len(captured) == 1
+    assert [w for w in warnings if all(str(o.code) not in w for o in others)] == []
+    assert len(warnings) == 5
+
+
+@pytest.mark.django_db
+def test_overlap_cases():
+    unit = _unit()
+    user = make_teacher_user(unit)
+    course = open_course(unit)
+    day = course.published.start_date
+    clash, apart, no_sessions, elsewhere, cancelled = (open_course(unit) for _ in range(5))
+    for other in (clash, apart, no_sessions, elsewhere, cancelled):
+        services.register(actor=user, course=other)
+    _session(course, day, 9, 12)
+    _session(clash, day, 11, 14)  # 11–12 shared
+    _session(apart, day, 13, 16)  # same day, later
+    later = day + datetime.timedelta(days=30)
+    move_course_dates(elsewhere, start=later, registration_start=later - datetime.timedelta(days=9))
+    from inservice.courses.models import Course
+
+    Course.objects.filter(pk=cancelled.pk).update(status="cancelled")
+    warned = " ".join(services.overlap_warnings(user.teacher, course))
+    assert str(clash.code) in warned
+    assert str(no_sessions.code) in warned  # without sessions on one side, the dates decide
+    for quiet in (apart, elsewhere, cancelled):
+        assert str(quiet.code) not in warned
+    # A version without a start date has nothing to compare.
+    CourseVersion.objects.filter(pk=course.published_id).update(start_date=None)
+    course.published.refresh_from_db()
+    assert services.overlap_warnings(user.teacher, course) == []
+
+
+# --- double submits -----------------------------------------------------------------------------
+
+
+def _twice(user, course):
+    barrier = threading.Barrier(2)
+    outcomes, lock = [], threading.Lock()
+
+    def attempt():
+        try:
+            barrier.wait()
+            status = services.register(actor=user, course=course).registration.status
+        except DomainError as exc:
+            status = exc.code
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(status)
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return sorted(outcomes)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_double_submit_gives_one_registration():
+    course = open_course(_unit(), seats=5)
+    user = make_teacher_user(_unit())
+    assert _twice(user, course) == ["admitted", "duplicate"]
+    assert Registration.objects.filter(course=course).count() == 1
+    assert EnrollmentOptions.objects.get(course=course).admitted_count == 1
+    assert OutboundEmail.objects.filter(to=user.email, template="enrollment_admitted").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_double_submit_after_cancelling_reuses_the_row_once():
+    course = open_course(_unit(), seats=5)
+    user = make_teacher_user(_unit())
+    first = services.register(actor=user, course=course).registration
+    services.cancel_registration(actor=user, registration=first)
+    assert _twice(user, course) == ["admitted", "duplicate"]
+    [row] = Registration.objects.filter(course=course)
+    assert row.pk == first.pk and row.status == RegistrationStatus.ADMITTED
+    assert EnrollmentOptions.objects.get(course=course).admitted_count == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_queue_order_is_the_order_the_lock_was_granted():
+    course = open_course(_unit(), seats=2)
+    users = [make_teacher_user(_unit()) for _ in range(12)]
+    barrier = threading.Barrier(len(users))
+
+    def attempt(user):
+        try:
+            barrier.wait()
+            services.register(actor=user, course=course)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(u,)) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    rows = list(Registration.objects.filter(course=course).order_by("id"))
+    # Rows are inserted under the lock, one after the other: ids and queue times agree, and
+    # the two seats went to the first two in the queue.
+    assert [r.pk for r in rows] == [r.pk for r in sorted(rows, key=lambda r: r.queued_at)]
+    assert [r.status for r in rows] == ["admitted"] * 2 + ["waitlisted"] * 10
