@@ -790,7 +790,7 @@ def _status_counts(responses) -> dict:
     return out
 
 
-_COUNT = re.compile(r"找到 ([\d,]+) 門課程")
+_COUNT = re.compile(r"找到(?:超過)? ?([\d,]+) 門課程")
 
 
 def result_count(body: bytes) -> int | None:
