@@ -208,6 +208,10 @@ else:
         "huey_class": "huey.SqliteHuey",
         "name": "inservice",
         "filename": str(VAR_DIR / "huey.sqlite3"),
+        # No fsync per enqueue: with it, every web worker's hand-off waited on one SQLite file
+        # (registration bursts ran at half speed). A job lost in a machine crash is recovered:
+        # mail rows live in PostgreSQL and `resend_stuck_mail` re-queues them.
+        "fsync": env.bool("HUEY_SQLITE_FSYNC", default=False),
         "immediate": HUEY_IMMEDIATE,
         "consumer": {"workers": env.int("HUEY_WORKERS", default=2), "worker_type": "thread"},
     }
