@@ -134,6 +134,10 @@ class HoursException(models.Model):
         return f"{self.day_id}: {self.reason[:30]}"
 
 
+def transcript_pdf_path(instance, filename):
+    return f"transcripts/{instance.code}.pdf"
+
+
 class Transcript(models.Model):
     """An issued transcript: what it said, frozen, so `/verify/<code>/` can confirm it."""
 
@@ -146,6 +150,10 @@ class Transcript(models.Model):
     total_hours = models.DecimalField(_("總時數"), max_digits=8, decimal_places=1)
     period = models.CharField(_("期間"), max_length=60, blank=True)
     digest = models.CharField(max_length=64)
+    # The rendered PDF, private (MEDIA_ROOT is served only through permission-checked views);
+    # written by `records.tasks.render_transcript_pdf`, keyed by the code.
+    pdf = models.FileField(upload_to=transcript_pdf_path, blank=True)
+    pdf_ready_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("研習時數證明")

@@ -1,6 +1,11 @@
 """Transcripts (研習時數證明): a frozen copy of a teacher's records that anyone holding the
 paper can check at `/verify/<code>/`.
 
+Issuing is immediate (the row, its code and the audit event are written in the request); the
+PDF of a long transcript (more than `inline_limit()` entries: 1,500 records are 55 pages and
+13–18 s of WeasyPrint) is rendered by a Huey task (`records.tasks.render_transcript_pdf`) and
+stored privately under MEDIA_ROOT/transcripts/<code>.pdf, where the teacher downloads it.
+
 The verification code is 12 random characters plus 4 check characters derived from an HMAC
 keyed by SECRET_KEY (Crockford base-32, printed as XXXX-XXXX-XXXX-XXXX): it cannot be
 guessed, and a mistyped or altered code is refused before the database is asked. The public
@@ -20,6 +25,7 @@ from decimal import Decimal
 from io import BytesIO
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -32,7 +38,7 @@ from inservice.accounts.models import Teacher
 from inservice.core.audit import log_event
 from inservice.core.errors import DomainError, NotFoundError, ValidationFailed
 from inservice.core.pdf import render_pdf
-from inservice.records.models import TrainingRecord, Transcript
+from inservice.records.models import TrainingRecord, Transcript, transcript_pdf_path
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base 32: no I, L, O, U
 RANDOM_LENGTH = 12  # 60 bits
@@ -288,3 +294,59 @@ def transcript_pdf(transcript: Transcript) -> bytes:
         },
         images={"qr": qr_png(url)},
     )
+
+
+# --- the stored PDF ----------------------------------------------------------------------
+
+INLINE_MAX_ENTRIES = 200  # up to this many entries the PDF is rendered in the request
+STALE_AFTER = datetime.timedelta(minutes=15)  # a job not done by then is reported as failed
+
+
+def inline_limit() -> int:
+    return int(getattr(settings, "TRANSCRIPT_INLINE_MAX_ENTRIES", INLINE_MAX_ENTRIES))
+
+
+def renders_inline(transcript: Transcript) -> bool:
+    return len(transcript.entries) <= inline_limit()
+
+
+def pdf_is_stored(transcript: Transcript) -> bool:
+    return bool(
+        transcript.pdf_ready_at
+        and transcript.pdf.name
+        and transcript.pdf.storage.exists(transcript.pdf.name)
+    )
+
+
+def pdf_is_stale(transcript: Transcript) -> bool:
+    """Not ready long after issuing: the job failed (its retries included) or was lost."""
+    return not pdf_is_stored(transcript) and timezone.now() - transcript.issued_at > STALE_AFTER
+
+
+def store_pdf(transcript: Transcript, content: bytes) -> bool:
+    """Keep `content` as the transcript's PDF unless one is already stored (then False).
+    The file name is fixed by the code, so a second attempt replaces a half-written file."""
+    with transaction.atomic():
+        locked = Transcript.objects.select_for_update().get(pk=transcript.pk)
+        if pdf_is_stored(locked):
+            return False
+        name = transcript_pdf_path(locked, "")
+        storage = locked.pdf.storage
+        if storage.exists(name):
+            storage.delete(name)  # left by an attempt whose transaction did not commit
+        locked.pdf.save(name, ContentFile(content), save=False)
+        locked.pdf_ready_at = timezone.now()
+        locked.save(update_fields=["pdf", "pdf_ready_at"])
+    transcript.pdf, transcript.pdf_ready_at = locked.pdf, locked.pdf_ready_at
+    return True
+
+
+def render_and_store_pdf(transcript_id: int) -> bool:
+    """The job: render and store the PDF once. Idempotent: a transcript whose PDF is stored
+    (or that no longer exists) is left alone; returns whether a PDF was stored."""
+    transcript = (
+        Transcript.objects.select_related("teacher__serving_unit").filter(pk=transcript_id).first()
+    )
+    if transcript is None or pdf_is_stored(transcript):
+        return False
+    return store_pdf(transcript, transcript_pdf(transcript))
