@@ -232,7 +232,7 @@ def markdown(results: dict) -> str:
         ]
         for name, label in (
             ("page", "/my/records/"),
-            ("transcript_pdf", "/my/records/transcript.pdf"),
+            ("transcript_issue", "/my/records/transcript.pdf (issue)"),
         ):
             r = rec.get(name)
             if r:
@@ -241,6 +241,13 @@ def markdown(results: dict) -> str:
                     f"| {_f(r['server_ms']['p95'])} ms | {_f(r['client_ms']['p95'])} ms "
                     f"| {_f((r['bytes'] or 0) // 1024, ' KiB')} |"
                 )
+        render = rec.get("transcript_pdf_render")
+        if render and render["ms"]["count"]:
+            lines.append(
+                f"| transcript PDF rendering (background job, {render['rows']} rows) "
+                f"| {render['ms']['count']} | {_f(render['ms']['p50'])} ms "
+                f"| {_f(render['ms']['p95'])} ms | — | — |"
+            )
         lines.append("")
     close = results.get("closing")
     if close:
