@@ -7,6 +7,7 @@ the one thing they keep. The pages show no personal data (no ID number, no birth
 from __future__ import annotations
 
 from django.core.paginator import Paginator
+from django.http import QueryDict
 from django.shortcuts import render
 from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils import timezone
@@ -20,6 +21,8 @@ from inservice.records.models import TrainingRecord
 from .exports_pages import records_book
 from .forms_pages import RecordFilterForm
 from .services.queries import (
+    Period,
+    RecordFilters,
     RecordLabels,
     cap_explanation,
     filter_records,
@@ -27,6 +30,7 @@ from .services.queries import (
     recent_cutoff,
     summarize,
     teacher_records,
+    teacher_summary,
 )
 
 PAGE_SIZE = 50
@@ -40,12 +44,19 @@ def record_list_context(request, person) -> dict:
     filters = form.filters()
     by = form.chosen_by()
     records = teacher_records(person, filters)
-    page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
-    everything = filter_records(
-        TrainingRecord.objects.filter(teacher=person), filters.without_period()
-    )
-    summary = summarize(records, by=by, period_qs=everything, now=now)
+    if filters == RecordFilters(sort=filters.sort):
+        # Every record: the totals come from the cache while the records are unchanged.
+        summary = teacher_summary(person, by=by, now=now)
+    else:
+        everything = filter_records(
+            TrainingRecord.objects.filter(teacher=person), filters.without_period()
+        )
+        summary = summarize(records, by=by, period_qs=everything, now=now)
+    paginator = Paginator(records, PAGE_SIZE)
+    paginator.count = summary.count  # the totals counted the same records: no COUNT query
+    page = paginator.get_page(request.GET.get("page"))
+    link_buckets(request.GET, summary)
     labels = RecordLabels()
     cutoff = recent_cutoff(now)
     rows = [
@@ -72,6 +83,33 @@ def record_list_context(request, person) -> dict:
             for k in ("q", "year", "sy", "category", "tag", "source", "from", "to")
         ),
     }
+
+
+def querystring(query: QueryDict, **changes) -> str:
+    """What `{% querystring %}` writes for `changes` (None removes a key), computed in
+    Python: the per-year table has up to forty rows and the tag would copy the query for
+    each one inside the template engine."""
+    params = query.copy()
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = value
+    if not params and not query:
+        return ""
+    return f"?{params.urlencode()}"
+
+
+def link_buckets(query: QueryDict, summary) -> None:
+    """Each total's link to the records it counts (year, school year, category, tag)."""
+    drop_period = dict.fromkeys(("sy", "year", "from", "to", "page"))
+    for b in summary.by_period:
+        key = "year" if summary.period_kind == Period.YEAR else "sy"
+        b.href = querystring(query, **{**drop_period, key: b.key})
+    for b in summary.by_category:
+        b.href = querystring(query, category=b.key, page=None) if b.key else ""
+    for b in summary.by_tag:
+        b.href = querystring(query, tag=b.key, page=None)
 
 
 def transcript_url() -> str:
