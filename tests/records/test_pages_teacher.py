@@ -533,3 +533,49 @@ def test_record_queries_use_an_index_on_a_large_table():
         assert "Index" in plan, plan
         assert 'Seq Scan on "records_trainingrecord"' not in plan
         assert "Seq Scan on records_trainingrecord" not in plan
+
+
+def test_cached_totals_follow_every_change_to_the_records(client, me):
+    """The unfiltered totals are cached per teacher; a new record, a re-counted one (an
+    exception grant changes hours and withheld hours), a back-dated one and the 30-day
+    新增 window all show at once."""
+    from inservice.records.services.queries import teacher_summary
+
+    user, teacher, records = me
+    client.force_login(user)
+    first = client.get(URL).context["summary"]
+    count, hit = _count_queries(client)
+    again = hit.context["summary"]
+    assert (again.count, again.hours, again.withheld, again.recent) == (
+        first.count,
+        first.hours,
+        first.withheld,
+        first.recent,
+    )
+    assert _buckets(again.by_period) == _buckets(first.by_period)
+    assert _buckets(again.by_tag) == _buckets(first.by_tag)
+    assert count < _count_queries(client, {"category": "5-1"})[0]  # filtered: not cached
+
+    make_record(teacher, start=D(2025, 3, 3), hours=2, tags=[GENDER])
+    s = client.get(URL).context["summary"]
+    assert s.count == first.count + 1 and s.hours == first.hours + 2
+    assert s.recent == first.recent + 1
+
+    r4 = records["r4"]
+    TrainingRecord.objects.filter(pk=r4.pk).update(
+        hours=r4.hours + r4.hours_withheld, hours_withheld=0
+    )
+    s2 = client.get(URL).context["summary"]
+    assert s2.hours == s.hours + r4.hours_withheld
+    assert s2.withheld == s.withheld - r4.hours_withheld
+
+    TrainingRecord.objects.filter(pk=r4.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=40)
+    )
+    assert client.get(URL).context["summary"].recent == s.recent - 1
+
+    # Time passing alone: a month later nothing is recent any more, cache or not.
+    now = timezone.now()
+    assert teacher_summary(teacher, now=now).recent == 1
+    assert teacher_summary(teacher, now=now + datetime.timedelta(days=31)).recent == 0
+    assert teacher_summary(teacher, now=now).recent == 1

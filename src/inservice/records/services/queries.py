@@ -418,10 +418,11 @@ def summarize(
 SUMMARY_CACHE_SECONDS = 24 * 60 * 60
 
 
-def _fingerprint(teacher: Teacher) -> tuple:
+def _fingerprint(teacher: Teacher, cutoff) -> tuple:
     """What changes whenever the teacher's totals can: a record added or removed (count,
-    newest id), back-dated (newest created_at) or re-counted by a granted exception (the
-    hours sums). Records are snapshots otherwise never edited. One query on the
+    newest id), re-counted by a granted exception (the hours sums), or back-dated (newest
+    created_at, and how many are within the 新增 window). Records are snapshots otherwise
+    never edited. One query on the
     (teacher, start_date) index, with no jsonb work."""
     row = (
         TrainingRecord.objects.filter(teacher=teacher)
@@ -432,9 +433,11 @@ def _fingerprint(teacher: Teacher) -> tuple:
             created=Max("created_at"),
             hours=Sum("hours"),
             held=Sum("hours_withheld"),
+            recent=Count("id", filter=Q(created_at__gte=cutoff)),
         )
     )
     return (
+        row["recent"],
         row["n"],
         row["last"],
         row["created"].isoformat() if row["created"] else None,
@@ -454,7 +457,7 @@ def teacher_summary(teacher: Teacher, *, by: str = Period.SCHOOL_YEAR, now=None)
     key = (
         "records:summary:"
         + hashlib.sha256(
-            repr((teacher.pk, by, tag_codes, _fingerprint(teacher))).encode()
+            repr((teacher.pk, by, tag_codes, _fingerprint(teacher, cutoff))).encode()
         ).hexdigest()
     )
     cached = cache.get(key)
