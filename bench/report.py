@@ -232,6 +232,7 @@ def markdown(results: dict) -> str:
         ]
         for name, label in (
             ("page", "/my/records/"),
+            ("page_filtered", "/my/records/?source=online&sort=hours"),
             ("transcript_issue", "/my/records/transcript.pdf (issue)"),
         ):
             r = rec.get(name)

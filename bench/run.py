@@ -516,6 +516,8 @@ class Run:
         out = {"teacher": user.username, "records": n_records, "years": len(years)}
         for name, path, n, ok in (
             ("page", "/my/records/", self.args.records_n, (200,)),
+            # A filtered page is never served from the totals cache.
+            ("page_filtered", "/my/records/?source=online&sort=hours", self.args.records_n, (200,)),
             # Issuing: long transcripts answer 302 to their status page and render in a job.
             ("transcript_issue", "/my/records/transcript.pdf", self.args.transcript_n, (200, 302)),
         ):
