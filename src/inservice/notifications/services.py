@@ -7,10 +7,47 @@ import base64
 from django.conf import settings
 from django.db import transaction
 from django.template import TemplateDoesNotExist
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.utils import translation
 
 from .models import OutboundEmail
+
+
+def _templates(template: str):
+    """The subject, text and (optional) HTML templates of a mail, loaded once per call site."""
+    name = f"notifications/mail/{template}"
+    try:
+        html = get_template(f"{name}.html")
+    except TemplateDoesNotExist:
+        html = None
+    return get_template(f"{name}.subject"), get_template(f"{name}.txt"), html
+
+
+def _render(templates, *, to, template, context, language, headers=None, inline_images=None):
+    """An unsaved outbox row: the mail rendered in `language`."""
+    subject, text, html = templates
+    ctx = {"SITE_URL": settings.SITE_URL, **(context or {})}
+    with translation.override(language):
+        return OutboundEmail(
+            to=to,
+            subject=" ".join(subject.render(ctx).split())[:250],
+            body_text=text.render(ctx),
+            body_html=html.render(ctx) if html is not None else "",
+            template=template,
+            language=language,
+            headers=headers or {},
+            inline_images=inline_images or [],
+        )
+
+
+def _deliver_after_commit(ids: list[int]):
+    from .tasks import deliver_email
+
+    def deliver():
+        for pk in ids:
+            deliver_email(pk)
+
+    transaction.on_commit(deliver)
 
 
 def queue_mail(
@@ -28,29 +65,50 @@ def queue_mail(
     never sends mail.
     """
     language = language or settings.LANGUAGE_CODE
-    ctx = {"SITE_URL": settings.SITE_URL, **(context or {})}
     with translation.override(language):
-        subject = render_to_string(f"notifications/mail/{template}.subject", ctx)
-        subject = " ".join(subject.split())
-        body_text = render_to_string(f"notifications/mail/{template}.txt", ctx)
-        try:
-            body_html = render_to_string(f"notifications/mail/{template}.html", ctx)
-        except TemplateDoesNotExist:
-            body_html = ""
-    email = OutboundEmail.objects.create(
+        templates = _templates(template)
+    email = _render(
+        templates,
         to=to,
-        subject=subject[:250],
-        body_text=body_text,
-        body_html=body_html,
         template=template,
+        context=context,
         language=language,
-        headers=headers or {},
-        inline_images=inline_images or [],
+        headers=headers,
+        inline_images=inline_images,
     )
-    from .tasks import deliver_email
-
-    transaction.on_commit(lambda: deliver_email(email.pk))
+    email.save()
+    _deliver_after_commit([email.pk])
     return email
+
+
+def queue_user_mails(template: str, recipients: list[tuple]) -> list[OutboundEmail]:
+    """The same mail to many users at once: `recipients` holds (user, context) pairs.
+
+    Each user gets what `mail_user` would queue, but the templates are loaded once, the outbox
+    rows are stored in one INSERT and handed to the job queue in one after-commit callback
+    (closing a course mails hundreds of teachers inside its transaction).
+    """
+    templates: dict[str, tuple] = {}
+    emails = []
+    for user, context in recipients:
+        language = getattr(user, "language", None) or settings.LANGUAGE_CODE
+        if language not in templates:
+            with translation.override(language):
+                templates[language] = _templates(template)
+        emails.append(
+            _render(
+                templates[language],
+                to=user.email,
+                template=template,
+                context={"user": user, **(context or {})},
+                language=language,
+            )
+        )
+    if not emails:
+        return []
+    emails = OutboundEmail.objects.bulk_create(emails, batch_size=1000)
+    _deliver_after_commit([email.pk for email in emails])
+    return emails
 
 
 def mail_user(

@@ -339,72 +339,16 @@ def close_course(course, *, actor, auto: bool) -> Course:
 
 
 def _mail_hours_granted(course, records) -> list:
-    """`records_hours_granted` to every teacher with a login who got a record.
+    """`records_hours_granted` to every teacher with a login who got a record, in bulk."""
+    from inservice.notifications.services import queue_user_mails
 
-    The same mail `mail_user` would queue (same templates, context, language and outbox row),
-    but for a whole course at once: each template is loaded once, the outbox rows are stored
-    in one INSERT and handed to the mail queue in one after-commit callback. One mail at a
-    time cost a round trip per attendee inside the closing transaction (docs/performance.md).
-    """
-    from django.conf import settings
-    from django.template import TemplateDoesNotExist
-    from django.template.loader import get_template
-    from django.utils import translation
-
-    from inservice.notifications.models import OutboundEmail
-    from inservice.notifications.tasks import deliver_email
-
-    name = "notifications/mail/records_hours_granted"
     records_url = reverse("records:my_records")
-    templates: dict[str, tuple] = {}
-    emails = []
-    for record in records:
-        user = record.teacher.user
-        if user is None or not user.is_active or not user.email:
-            continue
-        language = getattr(user, "language", None) or settings.LANGUAGE_CODE
-        context = {
-            "SITE_URL": settings.SITE_URL,
-            "user": user,
-            "course": course,
-            "record": record,
-            "records_url": records_url,
-        }
-        with translation.override(language):
-            if language not in templates:
-                try:
-                    html = get_template(f"{name}.html")
-                except TemplateDoesNotExist:
-                    html = None
-                templates[language] = (
-                    get_template(f"{name}.subject"),
-                    get_template(f"{name}.txt"),
-                    html,
-                )
-            subject, text, html = templates[language]
-            emails.append(
-                OutboundEmail(
-                    to=user.email,
-                    subject=" ".join(subject.render(context).split())[:250],
-                    body_text=text.render(context),
-                    body_html=html.render(context) if html is not None else "",
-                    template="records_hours_granted",
-                    language=language,
-                    headers={},
-                    inline_images=[],
-                )
-            )
-    if not emails:
-        return []
-    emails = OutboundEmail.objects.bulk_create(emails, batch_size=1000)
-    ids = [email.pk for email in emails]
-
-    def deliver():
-        for pk in ids:
-            deliver_email(pk)
-
-    transaction.on_commit(deliver)
-    return emails
+    recipients = [
+        (user, {"course": course, "record": record, "records_url": records_url})
+        for record in records
+        if (user := record.teacher.user) is not None and user.is_active and user.email
+    ]
+    return queue_user_mails("records_hours_granted", recipients)
 
 
 # --------------------------------------------------------------------------- reviewer queue
