@@ -1,33 +1,11 @@
 """The record pages on SQLite (as `make run` uses): tag totals without jsonb, school years,
 the export and the school page, in a fresh process with its own database file."""
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.sqlite_probe import run_sqlite_probe
 
 
 def test_record_pages_work_on_sqlite(tmp_path):
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'probe.sqlite3'}",
-        "INSERVICE_TESTING": "1",
-        "INSERVICE_ALLOW_SQLITE_TESTS": "1",
-        "DJANGO_SETTINGS_MODULE": "inservice.settings_test",
-    }
-    result = subprocess.run(
-        [sys.executable, "tests/records/pages_sqlite_probe.py"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads(result.stdout.strip().splitlines()[-1])
+    out = run_sqlite_probe("tests/records/pages_sqlite_probe.py", tmp_path)
     assert out["vendor"] == "sqlite"
     assert out["status"] == 200
     assert (out["hours"], out["withheld"]) == ("13", "1")

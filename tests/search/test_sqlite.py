@@ -1,33 +1,11 @@
 """The portable path: the same search service on SQLite (as `make run` uses), in a fresh
 process with its own database file, through the real services and signals."""
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.sqlite_probe import run_sqlite_probe
 
 
 def test_search_works_on_sqlite(tmp_path):
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'probe.sqlite3'}",
-        "INSERVICE_TESTING": "1",
-        "INSERVICE_ALLOW_SQLITE_TESTS": "1",
-        "DJANGO_SETTINGS_MODULE": "inservice.settings_test",
-    }
-    result = subprocess.run(
-        [sys.executable, "tests/search/sqlite_probe.py"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads(result.stdout.strip().splitlines()[-1])
+    out = run_sqlite_probe("tests/search/sqlite_probe.py", tmp_path)
     assert out["vendor"] == "sqlite"
     assert out["indexed"] == 4 and out["vector_null"] == 4
     assert out["數"] == ["數學素養導向課程設計"]
