@@ -447,24 +447,21 @@ _VOCATIONAL = ("高級工業職業學校", "高級商業職業學校", "高級�
 _LOCAL_AGENCIES = ("衛生局", "社會局", "環境保護局", "消防局", "警察局", "文化局", "勞工局")
 
 
-def _unit_name(kind, ownership, county_name, municipal, place, n, rng) -> str:
-    pub = f"{county_name}立" if municipal or ownership == "municipal" else f"{county_name}立"
-    if ownership == "private":
-        pub = f"{county_name}私立"
-    elif ownership == "national":
-        pub = "國立"
-    if kind == "elementary":
-        return f"{pub}{place}國民小學"
-    if kind == "junior_high":
-        return f"{pub}{place}國民中學"
-    if kind == "senior_high":
-        return f"{pub}{place}高級中學"
+_SCHOOL_SUFFIX = {
+    "elementary": "國民小學",
+    "junior_high": "國民中學",
+    "senior_high": "高級中學",
+    "special_ed_school": "特殊教育學校",
+    "kindergarten": "幼兒園",
+}
+
+
+def _unit_name(kind, ownership, county_name, place, n, rng) -> str:
+    pub = {"private": f"{county_name}私立", "national": "國立"}.get(ownership, f"{county_name}立")
+    if kind in _SCHOOL_SUFFIX:
+        return f"{pub}{place}{_SCHOOL_SUFFIX[kind]}"
     if kind == "vocational_high":
         return f"{pub}{place}{_VOCATIONAL[n % len(_VOCATIONAL)]}"
-    if kind == "special_ed_school":
-        return f"{pub}{place}特殊教育學校"
-    if kind == "kindergarten":
-        return f"{pub}{place}幼兒園"
     if kind == "experimental":
         return f"{county_name}{place}實驗教育機構"
     if kind == "training_center":
@@ -519,7 +516,6 @@ def _person_name(rng) -> str:
 
 
 def _make_units(ctx: Ctx, models):
-    from inservice.organizations import reference_data
     from inservice.organizations.models import County, Unit
 
     rng = ctx.rng("units")
@@ -581,9 +577,8 @@ def _make_units(ctx: Ctx, models):
                 )
             else:
                 code = f"{_ORG_PREFIX[kind]}{n + 1:05d}"
-            municipal = county is not None and county.code in reference_data.MUNICIPALITIES
             name = _unit_name(
-                kind, ownership, county.name if county else "", municipal, place,
+                kind, ownership, county.name if county else "", place,
                 serial[(kind, ci if kind in _SCHOOL_DIGIT else None)] - 1, rng,
             )  # fmt: skip
             row = UnitRow(
