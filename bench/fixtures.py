@@ -140,23 +140,35 @@ def teachers_for_upload(count: int, unit: Unit) -> list[tuple[str, str]]:
 
 def sessions_for(users: list[User]) -> list[str]:
     """A fresh logged-in session per user, written in one statement (as `login()` would
-    store it: user id, backend, session hash); returns the session keys."""
+    store it: user id, backend, session hash); returns the session keys. With the
+    `cached_db` engine (Redis configured) `login()` also puts the session in the cache, and so
+    does this."""
+    from importlib import import_module
+
+    from django.core.cache import caches
+
     store = SessionStore()
     expires = timezone.now() + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
     backend = settings.AUTHENTICATION_BACKENDS[-1]
-    rows, keys = [], []
+    engine = import_module(settings.SESSION_ENGINE)
+    cached = settings.SESSION_ENGINE.endswith("cached_db")
+    rows, keys, in_cache = [], [], {}
     for user in users:
         key = get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789")
-        data = store.encode(
-            {
-                SESSION_KEY: str(user.pk),
-                BACKEND_SESSION_KEY: backend,
-                HASH_SESSION_KEY: user.get_session_auth_hash(),
-            }
+        session = {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: backend,
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+        }
+        rows.append(
+            Session(session_key=key, session_data=store.encode(session), expire_date=expires)
         )
-        rows.append(Session(session_key=key, session_data=data, expire_date=expires))
         keys.append(key)
+        if cached:
+            in_cache[engine.SessionStore(key).cache_key] = session
     Session.objects.bulk_create(rows, batch_size=2000)
+    if in_cache:
+        caches[settings.SESSION_CACHE_ALIAS].set_many(in_cache, settings.SESSION_COOKIE_AGE)
     return keys
 
 

@@ -32,14 +32,28 @@ export INSERVICE_PGOPTS="-c fsync=on -c synchronous_commit=on -c full_page_write
 DB="bench_${SCALE}_${SEED}"
 export INSERVICE_PGDB=$DB
 
+VAR=${BENCH_VAR_DIR:-$ROOT/.bench-var}
+mkdir -p "$VAR"
+
 scripts/pgcluster.sh start || exit 1
-trap 'scripts/pgcluster.sh stop' EXIT
+# Production runs with Redis (docs/deployment.md): the job queue, the cache and the sessions'
+# read-through cache. A private redis-server, with the append-only file a production one has;
+# BENCH_REDIS=0 measures the SQLite queue and per-process cache of a one-host install instead.
+REDIS_PID=""
+if [ "${BENCH_REDIS:-1}" = 1 ]; then
+  REDIS_PORT=${BENCH_REDIS_PORT:-54340}
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$VAR" --save "" \
+    --appendonly yes --appendfsync everysec --daemonize yes --pidfile "$VAR/redis.pid" \
+    --logfile "$VAR/redis.log" || exit 1
+  REDIS_PID=$(cat "$VAR/redis.pid" 2>/dev/null)
+  export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+  for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+trap 'scripts/pgcluster.sh stop; [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null' EXIT
 export DATABASE_URL=$(scripts/pgcluster.sh url)
 ADMIN_URL=$(INSERVICE_PGDB=postgres scripts/pgcluster.sh url)
 
 # Secrets for this cluster's data (ID numbers are encrypted and hashed with them): made once.
-VAR=${BENCH_VAR_DIR:-$ROOT/.bench-var}
-mkdir -p "$VAR"
 if [ ! -f "$VAR/secrets.env" ]; then
   {
     echo "DJANGO_SECRET_KEY=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')"
@@ -96,6 +110,11 @@ INSERT INTO bench_dataset (scale, seed, generate_seconds, anchors)
   VALUES ('$SCALE', $SEED, $seconds, :'anchors'::jsonb);
 SQL
   psql_db -c "VACUUM ANALYZE" || exit 1
+fi
+
+if [ "${BENCH_ONLY:-}" = dataset ]; then
+  echo "== BENCH_ONLY=dataset: dataset ready, no measurements =="
+  exit 0
 fi
 
 echo "== bench/run.py =="

@@ -221,6 +221,16 @@ CACHES = {
     if (env.str("CACHE_URL", default="") or REDIS_URL)
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+# Sessions live in PostgreSQL. With a cache every process shares (Redis), they are read
+# through it (`cached_db`): a request then costs no session query, and every write still
+# reaches the database. A per-process cache (locmem) would keep a logged-out session alive in
+# the other processes, so without a shared cache the plain database engine is used.
+_SHARED_CACHE = "locmem" not in CACHES["default"]["BACKEND"].lower()
+SESSION_ENGINE = env.str(
+    "SESSION_ENGINE",
+    default="django.contrib.sessions.backends."
+    + ("cached_db" if _SHARED_CACHE else "db"),
+)
 
 # Lock-out (django-axes): 5 failures lock the username/IP pair for 30 minutes.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

@@ -1,11 +1,13 @@
 """Registration under load (issue 6): the course's lock is held only for compare-and-write,
-mail is written after commit (exactly once, never on rollback), the overlap warning is one
-query, concurrent double submits of one teacher give one registration."""
+mail is a small deferred outbox row committed with the registration and composed by the worker
+(exactly once, never on rollback), the overlap warning is one query, concurrent double submits
+of one teacher give one registration."""
 
 import datetime
 import threading
 
 import pytest
+from django.core import mail
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -27,21 +29,29 @@ def _sql(captured) -> list[str]:
     return [q["sql"] for q in captured]
 
 
-# --- mail after commit ------------------------------------------------------------------------
+# --- mail: a deferred row, composed by the worker ----------------------------------------------
 
 
 @pytest.mark.django_db
-def test_mail_is_written_after_commit_exactly_once(django_capture_on_commit_callbacks):
+def test_mail_is_composed_after_commit_exactly_once(django_capture_on_commit_callbacks):
     course = open_course(_unit())
     user = make_teacher_user(_unit())
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.register(actor=user, course=course)
-    # Nothing rendered or stored before the commit: one callback waits for it.
-    assert not OutboundEmail.objects.filter(to=user.email).exists()
-    assert len(callbacks) >= 1
+    # Committed with the registration: a row naming what to compose, nothing rendered yet.
+    row = OutboundEmail.objects.get(to=user.email)
+    assert row.template == "enrollment_admitted" and row.status == "queued"
+    assert row.subject == "" and row.body_text == ""
+    assert row.deferred["renderer"] == "enrollment.registration"
+    assert len(callbacks) == 1
     for callback in callbacks:
-        callback()
-    assert OutboundEmail.objects.filter(to=user.email, template="enrollment_admitted").count() == 1
+        callback()  # the job: composes, then sends
+    row.refresh_from_db()
+    assert row.status == "sent" and row.deferred is None
+    assert str(course.code) in row.subject and user.real_name in row.body_text
+    assert row.inline_images[0]["cid"] == "calendar-qr"
+    assert OutboundEmail.objects.filter(to=user.email).count() == 1
+    assert len(mail.outbox) == 1 and mail.outbox[0].subject == row.subject
 
 
 @pytest.mark.django_db
@@ -61,7 +71,7 @@ def test_rolled_back_registration_sends_no_mail(django_capture_on_commit_callbac
 
 
 @pytest.mark.django_db
-def test_a_failing_mail_does_not_undo_the_registration(
+def test_a_failing_composition_keeps_the_registration_and_the_queued_mail(
     monkeypatch, django_capture_on_commit_callbacks
 ):
     course = open_course(_unit())
@@ -70,10 +80,27 @@ def test_a_failing_mail_does_not_undo_the_registration(
     def broken(*args, **kwargs):
         raise RuntimeError("template error")
 
-    monkeypatch.setattr(services, "mail_user", broken)
-    with django_capture_on_commit_callbacks(execute=True):
+    monkeypatch.setattr(services, "_calendar_context", broken)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         result = services.register(actor=user, course=course)
+    callbacks[0]()  # the job fails (Huey logs it and retries; resend_stuck_mail finds the row)
     assert Registration.objects.get(pk=result.registration.pk).status == "admitted"
+    row = OutboundEmail.objects.get(to=user.email)
+    assert row.status == "queued" and row.deferred is not None and row.attempts == 0
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_a_mail_whose_registration_is_gone_is_marked_failed(django_capture_on_commit_callbacks):
+    course = open_course(_unit())
+    user = make_teacher_user(_unit())
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.register(actor=user, course=course)
+    Registration.objects.filter(course=course).delete()
+    callbacks[0]()
+    row = OutboundEmail.objects.get(to=user.email)
+    assert row.status == "failed" and "no longer exists" in row.last_error
+    assert mail.outbox == []
 
 
 # --- what runs under the lock -----------------------------------------------------------------
@@ -97,6 +124,7 @@ def test_only_compare_and_write_run_under_the_lock(django_capture_on_commit_call
     assert [s.split()[0] + " " + s.split()[2] for s in under_lock] == [
         'INSERT "enrollment_registration"',
         'INSERT "core_auditevent"',
+        'INSERT "notifications_outboundemail"',  # the deferred mail: a small row, no rendering
     ]
     # Before the lock: course, options with the earlier registration, overlap (one each).
     before = [s for s in sql[:locked] if not s.startswith(("SAVEPOINT", "RELEASE", "SET"))]
@@ -140,9 +168,10 @@ def test_register_view_statements(client):
     assert response.status_code == 302
     assert "/my/registrations/" in response["Location"]
     # session, user, teacher, course, options, overlap, lock (SET + SELECT), insert, count,
-    # audit (+ savepoints of the test's transaction); the mail comes after commit.
+    # audit, the deferred mail's row (+ savepoints of the test's transaction); the worker
+    # composes the mail, so nothing else runs after the commit.
     real = [s for s in _sql(captured) if not s.startswith(("SAVEPOINT", "RELEASE"))]
-    assert len(real) <= 11, real
+    assert len(real) <= 12, real
 
 
 # --- the overlap warning: one query -------------------------------------------------------------

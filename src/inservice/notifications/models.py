@@ -21,6 +21,9 @@ class OutboundEmail(models.Model):
     # [{"cid": "...", "mimetype": "image/png", "data": "<base64>"}]
     inline_images = models.JSONField(_("內嵌圖片"), default=list, blank=True)
     language = models.CharField(_("語言"), max_length=10)
+    # A mail the worker composes (see services.queue_deferred_mail): {"renderer": name,
+    # "args": {...}}; emptied once the subject and bodies are rendered.
+    deferred = models.JSONField(_("待組成"), null=True, blank=True, default=None)
     status = models.CharField(
         _("狀態"), max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
@@ -109,6 +110,74 @@ def queue_user_mails(template: str, recipients: list[tuple]) -> list[OutboundEma
     emails = OutboundEmail.objects.bulk_create(emails, batch_size=1000)
     _deliver_after_commit([email.pk for email in emails])
     return emails
+
+
+# Renderers of deferred mail, by name: each takes the row's `deferred["args"]` and returns
+# (context, inline_images), or None when the mail is no longer due.
+_RENDERERS: dict[str, Callable] = {}
+
+
+def deferred_renderer(name: str):
+    """Register the function that composes a deferred mail (see `queue_deferred_mail`)."""
+
+    def register(func):
+        _RENDERERS[name] = func
+        return func
+
+    return register
+
+
+def queue_deferred_mail(
+    *, to: str, template: str, renderer: str, args: dict, language: str | None = None
+) -> OutboundEmail:
+    """Queue a mail that the worker composes when it sends it.
+
+    Only a small row is written, in the caller's transaction: it commits with the change (so
+    nothing is lost, and `resend_stuck_mail` finds it like any queued mail) and disappears
+    with a rollback. Templates, links and images cost nothing here, which matters on hot
+    paths such as a registration burst. `args` must be JSON.
+    """
+    if renderer not in _RENDERERS:
+        raise LookupError(f"no deferred mail renderer named {renderer!r}")
+    email = OutboundEmail.objects.create(
+        to=to,
+        template=template,
+        language=language or settings.LANGUAGE_CODE,
+        deferred={"renderer": renderer, "args": args},
+    )
+    _deliver_after_commit([email.pk])
+    return email
+
+
+def render_deferred(email: OutboundEmail) -> bool:
+    """Compose a deferred row in its language and store the result; False (and the row
+    marked failed) when its renderer says the mail is no longer due."""
+    made = _RENDERERS[email.deferred["renderer"]](**email.deferred["args"])
+    if made is None:
+        email.status = OutboundEmail.Status.FAILED
+        email.last_error = "not due any more: its subject no longer exists"
+        email.deferred = None
+        email.save(update_fields=["status", "last_error", "deferred"])
+        return False
+    context, images = made
+    with translation.override(email.language):
+        templates = _templates(email.template)
+    rendered = _render(
+        templates,
+        to=email.to,
+        template=email.template,
+        context=context,
+        language=email.language,
+        headers=email.headers,
+        inline_images=images,
+    )
+    email.subject = rendered.subject
+    email.body_text = rendered.body_text
+    email.body_html = rendered.body_html
+    email.inline_images = rendered.inline_images
+    email.deferred = None
+    email.save(update_fields=["subject", "body_text", "body_html", "inline_images", "deferred"])
+    return True
 
 
 def mail_user(

@@ -14,6 +14,11 @@ def deliver_email(email_id: int):
     email = OutboundEmail.objects.filter(pk=email_id, status=OutboundEmail.Status.QUEUED).first()
     if email is None:
         return
+    if email.deferred:
+        from .services import render_deferred
+
+        if not render_deferred(email):
+            return
     email.attempts += 1
     message = EmailMultiAlternatives(
         email.subject, email.body_text, to=[email.to], headers=email.headers or None

@@ -35,7 +35,7 @@ from inservice.core.audit import log_event
 from inservice.core.errors import DomainError, PermissionDeniedError, ValidationFailed
 from inservice.courses import permissions as course_permissions
 from inservice.courses.models import Course, CourseStatus
-from inservice.notifications.services import mail_user
+from inservice.notifications.services import deferred_renderer, queue_deferred_mail
 from inservice.organizations.models import UnitKind
 
 from ..models import (
@@ -180,34 +180,47 @@ def _calendar_context(registration: Registration) -> tuple[dict, list[dict]]:
 
 
 def _mail(registration: Registration, template: str, **context):
-    """Mail the registrant once the surrounding transaction commits (none on rollback).
-
-    Rendering (templates, calendar link, QR image) and writing the outbox row happen after
-    the commit, so never while the course's lock is held. A failure there is logged and does
-    not undo the committed change (`robust`)."""
-    transaction.on_commit(lambda: _send_mail(registration, template, context), robust=True)
-
-
-def _send_mail(registration: Registration, template: str, context: dict):
+    """Mail the registrant: a deferred outbox row in the current transaction (committed with
+    the change, none on rollback); the worker composes it (`registration_mail`), so templates,
+    calendar links and the QR code cost nothing while the course's lock is held or a burst is
+    being served. `context` holds extra strings for the template (warnings, a reason)."""
     user = registration.teacher.user
     if user is None or not user.email:
         return
+    queue_deferred_mail(
+        to=user.email,
+        template=template,
+        renderer="enrollment.registration",
+        args={"registration": registration.pk, "template": template, "context": context},
+        language=getattr(user, "language", None),
+    )
+
+
+@deferred_renderer("enrollment.registration")
+def registration_mail(*, registration: int, template: str, context: dict):
+    """The context (and inline QR image) of a registration mail, when the worker sends it."""
+    registration = (
+        Registration.objects.select_related("teacher__user", "course__published", "course__unit")
+        .filter(pk=registration)
+        .first()
+    )
+    if registration is None:
+        return None
     course = registration.course
     images: list[dict] = []
     if template in CALENDAR_MAILS and registration.status == RegistrationStatus.ADMITTED:
         extra, images = _calendar_context(registration)
         context = {**extra, **context}
-    mail_user(
-        user,
-        template,
+    return (
         {
+            "user": registration.teacher.user,
             "registration": registration,
             "course": course,
             "version": course.published,
             "position": waitlist_position(registration),
             **context,
         },
-        inline_images=images,
+        images,
     )
 
 
