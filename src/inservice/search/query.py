@@ -16,7 +16,6 @@ from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
-    DateField,
     F,
     Func,
     IntegerField,
@@ -26,7 +25,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -203,70 +201,126 @@ def _sort(params: SearchParams) -> str:
 # as cheap, not knowing that start and end dates go together).
 
 
-def _segments(sort: str, now: datetime.datetime, pg: bool) -> list[tuple[Q, list]]:
-    today = timezone.localdate(now)
-    code = F("code").asc()
+_T = '"search_coursesearchentry"'
+# The columns a result row shows (the list item, its links and its registration state).
+_ROW_COLUMNS = (
+    "course_id",
+    "code",
+    "name",
+    "status",
+    "unit_id",
+    "county_id",
+    "start_date",
+    "end_date",
+    "registration_opens",
+    "registration_closes",
+)
+
+
+def _segments(sort: str, now: datetime.datetime, ops, pg: bool) -> list[tuple[str, list, str]]:
+    """Each segment of `sort` as SQL over the search table: (condition, its parameters,
+    ORDER BY). Written by hand, not compiled by the ORM for every page: they are fixed."""
+    today = ops.adapt_datefield_value(timezone.localdate(now))
+    moment = ops.adapt_datetimefield_value(now)
+
+    def col(name):
+        return f"{_T}.{name}"
+
+    code = f"{col('code')} ASC"
     if sort == "newest":
         return [
-            (Q(published_at__isnull=False), [F("published_at").desc(), F("code").desc()]),
-            (Q(published_at__isnull=True), [F("code").desc()]),
+            (
+                f"{col('published_at')} IS NOT NULL",
+                [],
+                f"{col('published_at')} DESC, {col('code')} DESC",
+            ),
+            (f"{col('published_at')} IS NULL", [], f"{col('code')} DESC"),
         ]
     if sort == "deadline":
+        closes = col("registration_closes")
         return [
-            (Q(registration_closes__gt=now), [F("registration_closes").asc(), code]),
-            (Q(registration_closes__lte=now), [F("registration_closes").desc(), code]),
-            (Q(registration_closes__isnull=True), [code]),
+            (f"{closes} > %s", [moment], f"{closes} ASC, {code}"),
+            (f"{closes} <= %s", [moment], f"{closes} DESC, {code}"),
+            (f"{closes} IS NULL", [], code),
         ]
-    start = F("start_date")
-    unindexed_start = (
-        Func(start, template="(%(expressions)s + 0)", output_field=DateField()) if pg else start
-    )
-    upcoming = Q(end_date__gte=today)
-    past = Q(end_date__lt=today)
+    start, end = col("start_date"), col("end_date")
+    unindexed_start = f"({start} + 0)" if pg else start
     return [
-        (upcoming & Q(start_date__lt=today), [unindexed_start.asc(), code]),
-        (upcoming & Q(start_date__gte=today), [start.asc(), code]),
+        (f"{end} >= %s AND {start} < %s", [today, today], f"{unindexed_start} ASC, {code}"),
+        (f"{end} >= %s AND {start} >= %s", [today, today], f"{start} ASC, {code}"),
         (
-            Q(end_date__isnull=True) | (upcoming & Q(start_date__isnull=True)),
-            [start.desc(nulls_last=True), code],
+            f"({end} IS NULL OR ({end} >= %s AND {start} IS NULL))",
+            [today],
+            f"{start} DESC NULLS LAST, {code}",
         ),
-        (past & Q(start_date__gte=today), [start.desc(), code]),
-        (past & Q(start_date__lt=today), [start.desc(), code]),
-        (past & Q(start_date__isnull=True), [code]),
+        (f"{end} < %s AND {start} >= %s", [today, today], f"{start} DESC, {code}"),
+        (f"{end} < %s AND {start} < %s", [today, today], f"{start} DESC, {code}"),
+        (f"{end} < %s AND {start} IS NULL", [today], code),
     ]
 
 
-def page_keys_sql(
-    queryset: QuerySet, sort: str, now: datetime.datetime, offset: int, limit: int
-) -> tuple[str, tuple]:
-    """SQL (and parameters) selecting the primary keys of rows offset..offset+limit of the
-    filtered `queryset` in the order of `sort` (identical to `_order`)."""
-    from django.db.models import Window
-    from django.db.models.functions import RowNumber
+def _from_where(queryset: QuerySet) -> tuple[str, str, list] | None:
+    """The FROM and WHERE of the filtered queryset, compiled once per search (the segments,
+    the count and the page reuse them); None when nothing can match."""
+    from django.core.exceptions import EmptyResultSet, FullResultSet
 
-    pg = _postgres(queryset.db)
-    branches, params = [], []
-    for number, (condition, ordering) in enumerate(_segments(sort, now, pg)):
-        branch = (
-            queryset.filter(condition)
-            .annotate(_rank=Window(RowNumber(), order_by=ordering))
-            .order_by(*ordering)
-            .values_list("pk", "_rank")[: offset + limit]
+    compiler = queryset.order_by().query.get_compiler(queryset.db)
+    compiler.pre_sql_setup()
+    from_, from_params = compiler.get_from_clause()
+    try:
+        where, where_params = compiler.compile(compiler.where)
+    except FullResultSet:
+        where, where_params = "", []
+    except EmptyResultSet:
+        return None
+    return " ".join(from_), where, [*from_params, *where_params]
+
+
+def page_sql(
+    base: tuple[str, str, list],
+    sort: str,
+    now: datetime.datetime,
+    offset: int,
+    limit: int,
+    *,
+    ops,
+    pg: bool,
+) -> tuple[str, list]:
+    """SQL (and parameters) reading rows offset..offset+limit of the filtered search in the
+    order of `sort` (identical to `_order`), with the unit and county the list shows."""
+    from_, where, params = base
+    branches, all_params = [], []
+    for number, (condition, condition_params, order) in enumerate(_segments(sort, now, ops, pg)):
+        conditions = f"({where}) AND {condition}" if where else condition
+        branches.append(
+            # Only the compiled FROM/WHERE, fixed SQL and integers are interpolated; every
+            # value is a parameter.
+            f"SELECT {number} AS seg, s{number}.* FROM ("  # noqa: S608
+            f"SELECT {_T}.course_id AS pk, ROW_NUMBER() OVER (ORDER BY {order}) AS rk "
+            f"FROM {from_} WHERE {conditions} ORDER BY {order} LIMIT {int(offset + limit)}"
+            f") s{number}"
         )
-        sql, branch_params = branch.query.sql_with_params()
-        # Django-compiled SQL; every value stays a parameter.
-        branches.append(f"SELECT {number} AS seg, s{number}.* FROM ({sql}) s{number}")  # noqa: S608
-        params.extend(branch_params)
-    # Only integers and Django-compiled SQL are interpolated.
-    union = " UNION ALL ".join(branches)
-    sql = f"SELECT u.pk FROM ({union}) u ORDER BY u.seg, u._rank LIMIT %s OFFSET %s"  # noqa: S608
-    params.extend([int(limit), int(offset)])
-    return sql, tuple(params)
+        all_params += [*params, *condition_params]
+    columns = ", ".join(f"e.{name}" for name in _ROW_COLUMNS)
+    sql = (
+        f"SELECT {columns}, un.code, un.name, co.code, co.name "  # noqa: S608
+        f"FROM (SELECT u.pk, u.seg, u.rk FROM ({' UNION ALL '.join(branches)}) u "
+        f"ORDER BY u.seg, u.rk LIMIT {int(limit)} OFFSET {int(offset)}) k "
+        f"JOIN {_T} e ON e.course_id = k.pk "
+        "JOIN organizations_unit un ON un.id = e.unit_id "
+        "LEFT JOIN organizations_county co ON co.id = e.county_id "
+        "ORDER BY k.seg, k.rk"
+    )
+    return sql, all_params
 
 
 class SearchResults:
     """A search for a paginator: `count()` exact up to `cap` (cap + 1 means "more than
-    cap"), and slices that fetch one page by its keys (see `page_keys_sql`)."""
+    cap"), and slices that read one page in one statement (see `page_sql`).
+
+    The filters are compiled by the ORM once (`filtered`, the single definition of what
+    matches); the count and the page are plain SQL around them. A page costs ~5 ms less
+    Python than compiling seven querysets did, which is most of a search's time."""
 
     def __init__(
         self,
@@ -276,16 +330,32 @@ class SearchResults:
         cap: int = 10_000,
         using: str | None = None,
     ):
+        from django.db import connections
+
         self.now = now or timezone.now()
         self.sort = _sort(params)
         self.cap = cap
-        self.using = using
         self._filtered = filtered(params, now=self.now, using=using)
+        self._connection = connections[self._filtered.db]
+        self._base = _from_where(self._filtered)
         self._count: int | None = None
+
+    def _execute(self, sql: str, params: list) -> list[tuple]:
+        with self._connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
 
     def count(self) -> int:
         if self._count is None:
-            self._count = self._filtered.order_by().values("pk")[: self.cap + 1].count()
+            if self._base is None:
+                self._count = 0
+            else:
+                from_, where, params = self._base
+                sql = (
+                    f"SELECT COUNT(*) FROM (SELECT 1 FROM {from_}"  # noqa: S608
+                    f"{' WHERE ' + where if where else ''} LIMIT {int(self.cap) + 1}) c"
+                )
+                self._count = self._execute(sql, params)[0][0]
         return self._count
 
     def __len__(self):
@@ -302,14 +372,52 @@ class SearchResults:
         if stop is None or stop <= start or start >= self.count():
             return []
         stop = min(stop, self.count())
-        sql, params = page_keys_sql(self._filtered, self.sort, self.now, start, stop - start)
-        rows = CourseSearchEntry.objects.select_related("unit", "county").defer(
-            "search_vector", "search_text"
+        connection_ = self._connection
+        sql, params = page_sql(
+            self._base,
+            self.sort,
+            self.now,
+            start,
+            stop - start,
+            ops=connection_.ops,
+            pg=connection_.vendor == "postgresql",
         )
-        if self.using:
-            rows = rows.using(self.using)
-        rows = rows.filter(pk__in=RawSQL(sql, params))  # noqa: S611 (parameters bound)
-        return list(_order(rows, self.sort, self.now))
+        return [_entry(row, connection_) for row in self._execute(sql, params)]
+
+
+def _entry(row: tuple, connection_) -> CourseSearchEntry:
+    """A result row as an (unsaved-looking) search entry with its unit and county attached:
+    what the list template reads, without the ORM's per-query compilation."""
+    from inservice.organizations.models import County, Unit
+
+    values = dict(zip(_ROW_COLUMNS, row[: len(_ROW_COLUMNS)], strict=True))
+    unit_code, unit_name, county_code, county_name = row[len(_ROW_COLUMNS) :]
+    if connection_.vendor != "postgresql":  # SQLite returns dates and times as text
+        values = _converted(values)
+    entry = CourseSearchEntry(**values)
+    entry.unit = Unit(pk=values["unit_id"], code=unit_code, name=unit_name)
+    entry.county = (
+        County(pk=values["county_id"], code=county_code, name=county_name)
+        if values["county_id"] is not None
+        else None
+    )
+    return entry
+
+
+def _converted(values: dict) -> dict:
+    from django.utils.dateparse import parse_date, parse_datetime
+
+    out = dict(values)
+    for name in ("start_date", "end_date"):
+        if isinstance(out[name], str):
+            out[name] = parse_date(out[name])
+    for name in ("registration_opens", "registration_closes"):
+        if isinstance(out[name], str):
+            moment = parse_datetime(out[name])
+            if moment is not None and timezone.is_naive(moment):
+                moment = timezone.make_aware(moment, datetime.UTC)
+            out[name] = moment
+    return out
 
 
 def registration_state(entry: CourseSearchEntry, now: datetime.datetime) -> str:

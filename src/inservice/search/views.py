@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 from django.utils.translation import gettext
 
 from inservice.core.access import public
@@ -33,15 +34,35 @@ class CappedPaginator(Paginator):
         return min(self.object_list.count(), self.object_list.cap)
 
 
-def _rows(entries, now) -> list[dict]:
-    """What each result shows, prepared here rather than in the template: the loop's `{% url %}`,
-    date filters and translations cost ~10 ms for a page of 20."""
+# One result in the list. Formatted here rather than by a template loop: twenty rows of
+# template nodes (a `{% with %}`, fifteen lookups each) were a third of a search page's Python.
+_ROW_HTML = """
+    <li>
+      <h3><a href="{url}">{name}</a></h3>
+      <dl class="inline">
+        <dt>{code_label}</dt><dd>{code}</dd>
+        <dt>{unit_label}</dt><dd><a href="{unit_url}">{unit}</a>{county}</dd>
+        <dt>{dates_label}</dt><dd>{dates}</dd>
+        <dt>{registration_label}</dt><dd><span class="badge reg-{state}">{state_label}</span>
+          {window}</dd>
+      </dl>
+    </li>"""
+
+
+def _rows(entries, now) -> list[str]:
+    """The result list items (HTML, every value escaped by format_html)."""
     states = {
         "open": gettext("報名中"),
         "not_yet": gettext("尚未開放報名"),
         "closed": gettext("報名已截止"),
         "ended": gettext("課程已結案"),
         "none": gettext("未提供報名期間"),
+    }
+    labels = {
+        "code_label": gettext("課程代碼"),
+        "unit_label": gettext("開課單位"),
+        "dates_label": gettext("課程日期"),
+        "registration_label": gettext("報名"),
     }
     window = gettext("%(opens)s 起，至 %(last)s 止")
     rows = []
@@ -53,21 +74,26 @@ def _rows(entries, now) -> list[dict]:
         opens = entry.registration_opens
         last = entry.registration_last_day
         rows.append(
-            {
-                "entry": entry,
-                "url": reverse("courses:public_detail", args=[entry.code]),
-                "unit_url": reverse("course_search_unit", args=[entry.unit.code]),
-                "dates": dates,
-                "state": state,
-                "state_label": states[state],
-                "window": window
+            format_html(
+                _ROW_HTML,
+                url=reverse("courses:public_detail", args=[entry.code]),
+                name=entry.name,
+                code=entry.code,
+                unit_url=reverse("course_search_unit", args=[entry.unit.code]),
+                unit=entry.unit.name,
+                county=f"（{entry.county.name}）" if entry.county else "",
+                dates=dates,
+                state=state,
+                state_label=states[state],
+                window=window
                 % {
                     "opens": timezone.localtime(opens).strftime("%Y-%m-%d %H:%M"),
                     "last": last.isoformat() if last else "",
                 }
                 if opens
                 else "",
-            }
+                **labels,
+            )
         )
     return rows
 
