@@ -15,3 +15,8 @@ def test_record_pages_work_on_sqlite(tmp_path):
     assert out["tagged_years"] == {"2025": "4", "2024": "6"}
     assert out["export"] == 200 and out["export_zip"] == "PK"
     assert out["unit_status"] == 200 and out["unit_hours"] == "10"
+    # One grouped query over the tags gives what one filter per tag gave.
+    assert out["by_tag_page"] == out["by_tag_filters"]
+    assert out["by_tag_page"]["gender-equality"] == [2, "3"]  # the duplicate counted once
+    assert out["by_tag_page"]["family-education"] == [2, "2"]
+    assert set(out["by_tag_page"]) == {"gender-equality", "family-education", "digital-learning"}

@@ -31,6 +31,7 @@ from .services.queries import (
     cap_explanation,
     filter_records,
     is_recent,
+    period_q,
     recent_cutoff,
     summarize,
     teacher_records,
@@ -56,7 +57,7 @@ def record_list_context(request, person) -> dict:
         everything = filter_records(
             TrainingRecord.objects.filter(teacher=person), filters.without_period()
         )
-        summary = summarize(records, by=by, period_qs=everything, now=now)
+        summary = summarize(everything, by=by, period=period_q(filters), now=now)
     paginator = Paginator(records, PAGE_SIZE)
     paginator.count = summary.count  # the totals counted the same records: no COUNT query
     page = paginator.get_page(request.GET.get("page"))
