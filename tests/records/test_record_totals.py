@@ -1,5 +1,5 @@
-"""The teacher page's totals (one grouped query for overall, per-year and per-category totals,
-one over the tags) against totals counted the plain way: per-tag `has_tag` filters as the
+"""The teacher page's totals (grouped queries per category, per year and over the tags)
+against totals counted the plain way: per-tag `has_tag` filters as the
 page used to run them, years and categories summed in Python. Plus the number of queries
 the page sends to the records table, filtered, cached and not."""
 
@@ -167,11 +167,40 @@ def _record_queries(client, query=None) -> int:
 
 
 def test_queries_on_the_records_table_are_pinned(client, teacher_user):
-    """Filtered: the grouped totals, the tag totals, the page. Unfiltered: the fingerprint
-    and the page when cached, plus the two totals queries when not."""
+    """Filtered: totals per category, per tag and per year, and the page. Unfiltered: the
+    fingerprint and the page when cached, plus the three totals queries when not."""
     cache.clear()
     client.force_login(teacher_user)
-    assert _record_queries(client) == 4
+    assert _record_queries(client) == 5
     assert _record_queries(client) == 2
-    assert _record_queries(client, {"source": "online", "sort": "hours"}) == 3
-    assert _record_queries(client, {"sy": "112", "tag": GENDER}) == 3
+    assert _record_queries(client, {"source": "online", "sort": "hours"}) == 4
+    assert _record_queries(client, {"sy": "112", "tag": GENDER}) == 4
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "page=3",
+        "sy=112&tag=gender-equality&page=2",
+        "q=%E5%9C%8B%E9%9A%9B+%26+x&year=2024&sy=1&sy=2&from=2020-01-01&sort=-hours",
+        "category=5-1&by=year&tag=a&tag=b&extra=%3C%3E",
+    ],
+)
+def test_bucket_links_are_what_querystring_writes(query):
+    """The links of the totals are built from the query once; each equals what copying the
+    query for every link (`querystring`) writes."""
+    from django.http import QueryDict
+
+    from inservice.records.views_mine import querystring, querystrings
+
+    q = QueryDict(query)
+    drop = ("sy", "year", "from", "to", "page")
+    for key in ("sy", "year"):
+        values = ["113", "112", "0"]
+        expected = [querystring(q, **{**dict.fromkeys(drop), key: v}) for v in values]
+        assert querystrings(q, key, values, drop) == expected
+    for key in ("category", "tag"):
+        values = ["5-1", "gender-equality", "中文 &"]
+        expected = [querystring(q, **{key: v, "page": None}) for v in values]
+        assert querystrings(q, key, values, ("page",)) == expected

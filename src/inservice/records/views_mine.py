@@ -6,6 +6,8 @@ the one thing they keep. The pages show no personal data (no ID number, no birth
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.core.paginator import Paginator
 from django.http import QueryDict
 from django.shortcuts import render
@@ -181,16 +183,39 @@ def querystring(query: QueryDict, **changes) -> str:
     return f"?{params.urlencode()}"
 
 
+def querystrings(query: QueryDict, key: str, values, drop=()) -> list[str]:
+    """querystring(query, **{key: value, every name in drop: None}) for each of `values`,
+    with the query's other parameters encoded once rather than copied for every link."""
+    before, after, found = [], [], False
+    for name, items in query.lists():
+        if name == key:
+            found = True
+        elif name not in drop:
+            (after if found else before).extend(urlencode({name: v}) for v in items)
+    head = "&".join(before)
+    tail = "&".join(after)
+    out = []
+    for value in values:
+        pair = urlencode({key: value})
+        parts = [head, pair, tail] if found else [head, tail, pair]
+        out.append("?" + "&".join(p for p in parts if p))
+    return out
+
+
 def link_buckets(query: QueryDict, summary) -> None:
     """Each total's link to the records it counts (year, school year, category, tag)."""
-    drop_period = dict.fromkeys(("sy", "year", "from", "to", "page"))
-    for b in summary.by_period:
-        key = "year" if summary.period_kind == Period.YEAR else "sy"
-        b.href = querystring(query, **{**drop_period, key: b.key})
-    for b in summary.by_category:
-        b.href = querystring(query, category=b.key, page=None) if b.key else ""
-    for b in summary.by_tag:
-        b.href = querystring(query, tag=b.key, page=None)
+    key = "year" if summary.period_kind == Period.YEAR else "sy"
+    drop_period = ("sy", "year", "from", "to", "page")
+    links = querystrings(query, key, [b.key for b in summary.by_period], drop_period)
+    for b, href in zip(summary.by_period, links, strict=True):
+        b.href = href
+    categories = [b for b in summary.by_category if b.key]
+    links = querystrings(query, "category", [b.key for b in categories], ("page",))
+    for b, href in zip(categories, links, strict=True):
+        b.href = href
+    links = querystrings(query, "tag", [b.key for b in summary.by_tag], ("page",))
+    for b, href in zip(summary.by_tag, links, strict=True):
+        b.href = href
 
 
 def transcript_url() -> str:
