@@ -204,3 +204,45 @@ def test_bucket_links_are_what_querystring_writes(query):
         values = ["5-1", "gender-equality", "中文 &"]
         expected = [querystring(q, **{key: v, "page": None}) for v in values]
         assert querystrings(q, key, values, ("page",)) == expected
+
+
+def test_totals_queries_use_an_index_on_a_large_table():
+    """20,000 analysed records of 50 teachers: every totals query of a filtered page (the
+    tag query included) reads one teacher's rows through an index, never the whole table."""
+    from inservice.records.services.queries import RecordFilters, summarize
+
+    teachers = [TeacherFactory(serving_unit=None) for _ in range(50)]
+    first = D(1986, 9, 1)
+    TrainingRecord.objects.bulk_create(
+        TrainingRecord(
+            teacher=t,
+            course_code=f"B{t.pk}-{i}",
+            course_name=f"課程 {i}",
+            organizer_name="測試",
+            source="online",
+            category=f"5-{i % 6 + 1}",
+            tags=[[], [GENDER], [INTL, FAMILY]][i % 3],
+            start_date=first + datetime.timedelta(days=i * 9),
+            end_date=first + datetime.timedelta(days=i * 9),
+            hours_requested=Decimal("3"),
+            hours=Decimal("3"),
+            closed_at=timezone.now(),
+        )
+        for t in teachers
+        for i in range(400)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE records_trainingrecord")
+    me = TrainingRecord.objects.filter(teacher=teachers[7])
+    everything = filter_records(me, RecordFilters(source="online"))
+    with CaptureQueriesContext(connection) as ctx:
+        summary = summarize(everything, period=Period.school_year(80).q())
+    assert 35 < summary.count < 45 and summary.by_tag
+    totals = [q["sql"] for q in ctx.captured_queries if "records_trainingrecord" in q["sql"]]
+    assert len(totals) == 3
+    with connection.cursor() as cursor:
+        for sql in totals:
+            cursor.execute("EXPLAIN " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "Index" in plan, plan
+            assert "Seq Scan on records_trainingrecord" not in plan, plan
