@@ -143,6 +143,94 @@ def test_same_person_twice_rejected_with_both_row_numbers(held):
     assert state(course)[1] != before[1]
 
 
+@pytest.mark.parametrize("batch", [2, 1000])
+def test_newcomer_twice_leaves_no_entry_across_and_within_batches(held, monkeypatch, batch):
+    """Entries are looked up batch by batch with the teachers; a person found twice (in one
+    batch or in two) gets no entry and no change from the upload, and the counts agree."""
+    monkeypatch.setattr(entry, "BATCH", batch)
+    course, organizer, regs, ids, _lst = held
+    twice, once = TeacherFactory(), TeacherFactory()
+    rows = [
+        [twice.personal_identifier, "", "缺席", None, None],  # row 2
+        [once.personal_identifier, "", "請假", 2, None],  # row 3: added
+        [regs[0].teacher.personal_identifier, "", "缺席", None, None],  # row 4: updated
+        [ids[1], "", "缺席", None, None],  # row 5: same person as row 7
+        [twice.personal_identifier, "", "全程參與", None, None],  # row 6: same as row 2
+        [regs[1].teacher.personal_identifier, "", "請假", 1, None],  # row 7
+    ]
+    up = do_upload(course, organizer, xlsx_bytes(rows)).upload
+    assert (up.added, up.updated, up.rejected) == (1, 1, 4)
+    assert sorted(r[0] for r in up.rejected_rows) == [2, 5, 6, 7]
+    assert [(r[0], r[5]) for r in up.accepted_rows] == [(3, "added"), (4, "updated")]
+    got = dict(AttendanceEntry.objects.filter(course=course).values_list("teacher_id", "status"))
+    assert got == {
+        regs[0].teacher_id: "absent",
+        regs[1].teacher_id: "attended",  # neither of its rows applied
+        regs[2].teacher_id: "attended",
+        once.pk: "leave",
+    }
+
+
+def test_a_failure_while_checking_batches_stores_nothing(held, monkeypatch):
+    """Batches are checked and staged in a second thread: its error reaches the caller and
+    the upload's transaction keeps nothing (not the entries of the batches already done)."""
+    monkeypatch.setattr(entry, "BATCH", 2)
+    course, organizer, regs, ids, _lst = held
+    newcomers = [TeacherFactory() for _ in range(6)]
+    calls = []
+    lookup = entry._lookup
+
+    def failing_lookup(keys, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+        return lookup(keys, **kwargs)
+
+    monkeypatch.setattr(entry, "_lookup", failing_lookup)
+    before = state(course)
+    rows = [[t.personal_identifier, "", "缺席", None, None] for t in newcomers]
+    with pytest.raises(RuntimeError, match="went away"):
+        do_upload(course, organizer, xlsx_bytes(rows))
+    assert state(course) == before
+    assert not connection.allow_thread_sharing
+    # The connection is usable and a later upload works.
+    monkeypatch.setattr(entry, "_lookup", lookup)
+    assert do_upload(course, organizer, xlsx_bytes(rows)).upload.added == 6
+
+
+def test_a_damaged_sheet_after_some_batches_stores_nothing(held, monkeypatch):
+    monkeypatch.setattr(entry, "BATCH", 2)
+    course, organizer, regs, ids, _lst = held
+    rows = [[TeacherFactory().personal_identifier, "", "缺席", None, None] for _ in range(6)]
+    content = xlsx_bytes(rows)
+    source = zipfile.ZipFile(io.BytesIO(content))
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(damaged, "w") as out:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<row r="6"', b'<row r="6"><broken')
+            out.writestr(info, data)
+    before = state(course)
+    with pytest.raises(entry.UploadRefused):
+        do_upload(course, organizer, damaged.getvalue())
+    assert state(course) == before
+    assert not connection.allow_thread_sharing
+
+
+def test_reasons_are_in_the_uploaders_language(held):
+    """Rows are checked in a second thread, which must use the uploader's language."""
+    from django.utils import translation
+
+    course, organizer, regs, ids, _lst = held
+    rows = [[make_id_number(), "", "缺席", None, None], [ids[0], "別人", "缺席", None, None]]
+    with translation.override("en"):
+        up = do_upload(course, organizer, xlsx_bytes(rows)).upload
+        expected = [str(entry.UNKNOWN_TEACHER), str(entry.NAME_MISMATCH)]
+    assert [r[5] for r in up.rejected_rows] == expected
+    assert expected[0].startswith("No teacher has this ID number")
+
+
 def test_four_columns_without_note_and_numeric_cells(held):
     course, organizer, regs, ids, _lst = held
     rows = [[ids[0], "", "遲到或早退", 4], [ids[1], "", "請假", 3]]
@@ -279,3 +367,29 @@ def test_status_labels_of_every_language_are_accepted(held):
         regs[1].teacher_id: "partial",
         regs[2].teacher_id: "absent",
     }
+
+
+def test_the_quick_checksum_test_agrees_with_classify():
+    """parse_key skips `idnumbers.classify` for values whose checksum surely fails; it must
+    never skip a valid ID number (nor let an invalid one through as valid)."""
+    import random
+
+    from inservice.core import idnumbers
+
+    rng = random.Random(7)
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    valid = [make_id_number() for _ in range(200)]
+    candidates = valid + [
+        rng.choice(letters) + rng.choice("1289ABCD") + "".join(rng.choices("0123456789", k=8))
+        for _ in range(20_000)
+    ]
+    for value in candidates:
+        try:
+            idnumbers.classify(value)
+            ok = True
+        except idnumbers.InvalidIdNumber:
+            ok = False
+        assert entry._checksum_fails(value) is not ok, value
+        key = entry.parse_key(value)
+        assert (key.digest is not None) is ok
+        assert bool(key.id_error) is not ok

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import datetime
 import functools
+import operator
+import queue
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -421,55 +424,96 @@ class Key:
 
 
 _ID_SECOND = frozenset("1289ABCD")
+_CHECK_WEIGHTS = (7, 6, 5, 4, 3, 2, 1, 1)  # digits 3–10 (the last is the check digit)
+
+
+def _checksum_fails(value: str) -> bool:
+    """True when a 10-character value surely fails `idnumbers.classify`'s checksum (cheap:
+    most personal identifiers, T and nine digits, get here and are not ID numbers)."""
+    first = idnumbers.LETTER_VALUES.get(value[0])
+    digits = value[2:]
+    if first is None or not (digits.isascii() and digits.isdigit()):
+        return False  # classify says what else is wrong
+    second = value[1]
+    second_value = int(second) if second.isdigit() else idnumbers.LETTER_VALUES[second] % 10
+    total = first // 10 + first % 10 * 9 + second_value * 8
+    total += sum(map(operator.mul, map(int, digits), _CHECK_WEIGHTS))
+    return total % 10 != 0
 
 
 def parse_key(raw) -> Key:
-    value = idnumbers.normalize(_clean_text(raw))
-    if len(value) != 10 or value[1] not in _ID_SECOND:
-        return Key(value, None)  # cannot be an ID number; the reason is found when needed
+    return _parse_clean_key(_clean_text(raw))
+
+
+def _parse_clean_key(text: str) -> Key:
+    value = idnumbers.normalize(text)
+    if len(value) != 10 or value[1] not in _ID_SECOND or _checksum_fails(value):
+        return Key(value, None)  # not an ID number; the reason is found when needed
     try:
         value, _kind = idnumbers.classify(value)
-        return Key(value, idnumbers.digest(value), None)
-    except idnumbers.InvalidIdNumber as exc:
-        return Key(value, None, str(exc.reason))
+    except idnumbers.InvalidIdNumber:
+        return Key(value, None)  # the reason is worked out again if the row needs it
+    return Key(value, idnumbers.digest(value), None)
 
 
-def _lookup(keys: Iterable[Key]) -> tuple[dict, dict]:
-    """One query: teachers by personal identifier and by ID digest."""
+def _lookup(keys: Iterable[Key], *, db=None, entries_of=None) -> tuple[dict, dict]:
+    """One query: teachers by personal identifier and by ID digest, as (pk, name, entry id).
+
+    The entry id is that teacher's entry on the list `entries_of` = (course pk, list pk),
+    found in the same query (None when not on it, or when no list is given). `db` is the
+    connection to use (the upload's checking thread passes the caller's)."""
+    db = db or connection
     idents = {k.value for k in keys if k.value and len(k.value) <= 12}
     digests = {k.digest for k in keys if k.digest}
     by_ident, by_digest = {}, {}
     if not idents and not digests:
         return by_ident, by_digest
-    if _postgres():
+    if db.vendor == "postgresql":
         table = Teacher._meta.db_table
         columns = "id, name, personal_identifier, id_number_digest"
-        with connection.cursor() as cursor:
+        entries = AttendanceEntry._meta.db_table
+        course_pk, list_pk = entries_of or (None, None)
+        with db.cursor() as cursor:
             # Index probes, not a scan of every teacher: with a few thousand keys the
             # planner prefers a sequential scan, which is slower on a national table.
             cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute(
-                f"SELECT {columns} FROM {table} WHERE personal_identifier = ANY(%s::text[]) "  # noqa: S608
-                f"UNION SELECT {columns} FROM {table} WHERE id_number_digest = ANY(%s::text[])",
-                [list(idents), list(digests)],
+                f"WITH t AS (SELECT {columns} FROM {table} "  # noqa: S608
+                "WHERE personal_identifier = ANY(%s::text[]) "
+                f"UNION SELECT {columns} FROM {table} WHERE id_number_digest = ANY(%s::text[])) "
+                f"SELECT t.*, e.id FROM t LEFT JOIN {entries} AS e ON e.course_id = %s "
+                "AND e.attendance_list_id = %s AND e.teacher_id = t.id",
+                [list(idents), list(digests), course_pk, list_pk],
             )
             rows = cursor.fetchall()
             cursor.execute("RESET enable_seqscan")
     else:
-        rows = Teacher.objects.filter(
-            Q(personal_identifier__in=idents) | Q(id_number_digest__in=digests)
-        ).values_list("pk", "name", "personal_identifier", "id_number_digest")
-    for pk, name, ident, digest in rows:
+        rows = [
+            (*teacher, None)
+            for teacher in Teacher.objects.filter(
+                Q(personal_identifier__in=idents) | Q(id_number_digest__in=digests)
+            ).values_list("pk", "name", "personal_identifier", "id_number_digest")
+        ]
+        if entries_of and rows:
+            on_list = dict(
+                AttendanceEntry.objects.filter(
+                    course_id=entries_of[0],
+                    attendance_list_id=entries_of[1],
+                    teacher_id__in=[r[0] for r in rows],
+                ).values_list("teacher_id", "pk")
+            )
+            rows = [(*r[:4], on_list.get(r[0])) for r in rows]
+    for pk, name, ident, digest, entry_id in rows:
         if ident in idents:
-            by_ident[ident] = (pk, name)
+            by_ident[ident] = (pk, name, entry_id)
         if digest in digests:
-            by_digest[digest] = (pk, name)
+            by_digest[digest] = (pk, name, entry_id)
     return by_ident, by_digest
 
 
 def _match(key: Key, by_ident: dict, by_digest: dict):
-    """(pk, name) of the teacher the key names, None when unknown; DomainError when the key
-    itself is wrong (ambiguous, or neither a known identifier nor a valid ID number)."""
+    """(pk, name, entry id) of the teacher the key names, None when unknown; DomainError when
+    the key itself is wrong (ambiguous, or neither a known identifier nor a valid ID number)."""
     if not key.value:
         raise DomainError(_("未填寫身分證號或個人識別碼。"), code="missing_key")
     as_ident = by_ident.get(key.value)
@@ -494,6 +538,7 @@ def _name_matches(entered: str, recorded: str) -> bool:
 
 
 NAME_MISMATCH = gettext_lazy("姓名與此號碼登錄的教師姓名不符，請核對姓名與號碼。")
+UNKNOWN_TEACHER = gettext_lazy("查無此證號的教師。尚未登錄的教師請以「現場報到」填寫姓名新增。")
 
 
 # --- walk-ins -----------------------------------------------------------------------------
@@ -612,6 +657,7 @@ class _Row:
     note: str
     teacher_id: int | None = None
     teacher_name: str = ""
+    entry_id: int | None = None
     status: str = ""
     attended: Decimal | None = None
     given: Decimal = Decimal(0)
@@ -716,10 +762,11 @@ def _open_rows(file) -> Iterator[tuple[int, list, list]]:
 
 
 def _parse(number: int, cells: list, extras: list = ()) -> _Row | None:
-    texts = [_cell_text(c) for c in cells]
+    # Plain ASCII text (identifiers) only needs stripping: the common case, inline.
+    texts = [c.strip() if c.__class__ is str and c.isascii() else _cell_text(c) for c in cells]
     if not any(texts) and not any(_cell_text(c) for c in extras):
         return None
-    return _Row(number, parse_key(texts[0]), texts[1], texts[2], texts[3], texts[4])
+    return _Row(number, _parse_clean_key(texts[0]), texts[1], texts[2], texts[3], texts[4])
 
 
 MEMO_MAX = 4096
@@ -745,12 +792,15 @@ def _checked_values(row: _Row, full: Decimal, memo: dict) -> str:
     return reason
 
 
-def _check_rows(batch: list[_Row], full: Decimal, memo: dict | None = None) -> None:
-    """Validate one batch: who first (one query for the batch), then the values. A row's
-    reason is the first thing wrong with it, in that order."""
+def _check_rows(
+    batch: list[_Row], full: Decimal, memo: dict | None = None, *, db=None, entries_of=None
+) -> None:
+    """Validate one batch: who first (one query for the batch, which also finds their entries
+    on the list `entries_of`), then the values. A row's reason is the first thing wrong with
+    it, in that order; a good row's outcome is "updated" or "added"."""
     memo = {} if memo is None else memo
-    by_ident, by_digest = _lookup([r.key for r in batch])
-    unknown = _("查無此證號的教師。尚未登錄的教師請以「現場報到」填寫姓名新增。")
+    by_ident, by_digest = _lookup([r.key for r in batch], db=db, entries_of=entries_of)
+    unknown = str(UNKNOWN_TEACHER)
     for row in batch:
         try:
             found = _match(row.key, by_ident, by_digest)
@@ -763,11 +813,91 @@ def _check_rows(batch: list[_Row], full: Decimal, memo: dict | None = None) -> N
         if not _name_matches(row.name, found[1]):
             row.reason = str(NAME_MISMATCH)
             continue
-        row.teacher_id, row.teacher_name = found
+        row.teacher_id, row.teacher_name, row.entry_id = found
         reason = _checked_values(row, full, memo)
         if not reason and len(row.note) > NOTE_MAX:
             reason = _("備註最多 %(n)d 字。") % {"n": NOTE_MAX}
         row.reason = reason
+        if not reason:
+            row.outcome = "added" if row.entry_id is None else "updated"
+
+
+def _batches(file) -> Iterator[list[_Row]]:
+    """The sheet's non-empty rows, parsed, BATCH at a time; UploadRefused past MAX_ROWS."""
+    batch: list[_Row] = []
+    total = 0
+    for number, cells, extras in _open_rows(file):
+        row = _parse(number, cells, extras)
+        if row is None:
+            continue
+        batch.append(row)
+        if len(batch) >= BATCH:
+            total += len(batch)
+            if total > MAX_ROWS:
+                raise UploadRefused(
+                    _("一次最多上傳 %(n)s 列資料，請分批上傳。") % {"n": f"{MAX_ROWS:,}"}
+                )
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _Checker:
+    """Checks and stages batches in a second thread while the caller parses the next one.
+
+    Most of that thread's time is spent waiting for PostgreSQL (the teacher query, the COPY),
+    during which psycopg releases the GIL, so the sheet is read meanwhile. The thread uses
+    the caller's connection, shared the way Django allows (`inc_thread_sharing`): it stays in
+    the upload's transaction and sees its temporary table, and the caller leaves the
+    connection alone until `finish`. It runs in the caller's language (reasons are
+    translated there). At most QUEUED batches wait, so memory stays bounded. An error in the
+    thread is raised in the caller (at the next `put` or at `finish`) and, since the caller's
+    transaction then rolls back, nothing of the upload is kept.
+    """
+
+    QUEUED = 2
+
+    def __init__(self, work, db):
+        self._work = work
+        self._db = db
+        self._queue: queue.Queue = queue.Queue(maxsize=self.QUEUED)
+        self._error: BaseException | None = None
+        self._abandoned = False
+        self._language = translation.get_language()
+        db.inc_thread_sharing()
+        self._thread = threading.Thread(target=self._run, name="attendance-upload", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        with translation.override(self._language):
+            while (batch := self._queue.get()) is not None:
+                if self._error is None and not self._abandoned:
+                    try:
+                        self._work(batch)
+                    except BaseException as exc:  # noqa: BLE001 — handed to the caller
+                        self._error = exc
+
+    def put(self, batch: list[_Row]) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(batch)
+
+    def _stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        self._db.dec_thread_sharing()
+
+    def finish(self) -> None:
+        """Wait until every batch is checked and staged; raise the thread's error if any."""
+        self._stop()
+        if self._error is not None:
+            raise self._error
+
+    def abandon(self) -> None:
+        """The caller failed: skip the batches still queued and wait for the thread."""
+        self._abandoned = True
+        self._stop()
 
 
 def import_attendance_xlsx(*, actor, course: Course, file) -> UploadOutcome:
@@ -789,32 +919,39 @@ def import_attendance_xlsx(*, actor, course: Course, file) -> UploadOutcome:
     with transaction.atomic():
         course, attendance_list = _lock(course)
         full = course_hours(course)
-        stage = _PgStage() if _postgres() else _MemoryStage()
+        db = transaction.get_connection()
+        postgres = db.vendor == "postgresql"
+        stage = (_PgStage if postgres else _MemoryStage)(
+            attendance_list, course, actor, timezone.now()
+        )
         memo: dict = {}
+        entries_of = (course.pk, attendance_list.pk)
+
+        def check_and_stage(batch: list[_Row]) -> None:
+            _check_rows(batch, full, memo, db=db, entries_of=entries_of)
+            stage.add(batch, db=db)
+
+        # On PostgreSQL batches are checked and staged in a second thread while the sheet is
+        # read; elsewhere (SQLite: development and tests) in turn.
+        checker = _Checker(check_and_stage, db) if postgres else None
         total = 0
-        batch: list[_Row] = []
-        for number, cells, extras in _open_rows(file):
-            row = _parse(number, cells, extras)
-            if row is None:
-                continue
-            batch.append(row)
-            if len(batch) >= BATCH:
-                _check_rows(batch, full, memo)
-                stage.add(batch)
+        try:
+            for batch in _batches(file):
                 total += len(batch)
-                batch = []
-                if total > MAX_ROWS:
-                    raise UploadRefused(
-                        _("一次最多上傳 %(n)s 列資料，請分批上傳。") % {"n": f"{MAX_ROWS:,}"}
-                    )
-        if batch:
-            _check_rows(batch, full, memo)
-            stage.add(batch)
-            total += len(batch)
+                if checker is None:
+                    check_and_stage(batch)
+                else:
+                    checker.put(batch)
+        except BaseException:
+            if checker is not None:
+                checker.abandon()
+            raise
+        if checker is not None:
+            checker.finish()
         if not total:
             raise UploadRefused(_("檔案中沒有資料列：請從第 2 列開始填寫，每列一位教師。"))
         stage.reject_duplicates(_duplicate_reason)
-        added, updated = stage.write(attendance_list, course, actor, timezone.now())
+        added, updated = stage.write()
         rejected = total - added - updated
         upload = AttendanceUpload.objects.create(
             attendance_list=attendance_list,
@@ -859,10 +996,12 @@ def _postgres() -> bool:
 class _MemoryStage:
     """Rows kept in memory (databases other than PostgreSQL: development and small files)."""
 
-    def __init__(self):
+    def __init__(self, attendance_list, course, actor, now):
+        self.attendance_list, self.course = attendance_list, course
+        self.actor, self.now = actor, now
         self.rows: list[_Row] = []
 
-    def add(self, batch: list[_Row]) -> None:
+    def add(self, batch: list[_Row], db=None) -> None:
         self.rows.extend(batch)
 
     def reject_duplicates(self, reason_for) -> None:
@@ -878,8 +1017,10 @@ class _MemoryStage:
             for row in same:
                 row.reason = f"{row.reason}；{reason}" if row.reason else reason
 
-    def write(self, attendance_list, course, actor, now) -> tuple[int, int]:
+    def write(self) -> tuple[int, int]:
         """Add or update the entries of the good rows."""
+        attendance_list, course = self.attendance_list, self.course
+        actor, now = self.actor, self.now
         good = [r for r in self.rows if not r.reason]
         existing: dict[int, int] = {}
         for start in range(0, len(good), 10_000):
@@ -941,16 +1082,21 @@ class _MemoryStage:
 class _PgStage:
     """Rows staged in a temporary table (PostgreSQL), so memory holds one batch at a time.
 
-    The table lives in the upload's transaction (ON COMMIT DROP) and in this session only;
-    the report's JSON is built by the database from it."""
+    Each good row's entry on the list (or none) is found with its teacher, under the course
+    lock, so the writes at the end are one UPDATE (only when some rows change entries) and
+    one INSERT. The table lives in the upload's transaction (ON COMMIT DROP) and in this
+    session only; the report's JSON is built by the database from it."""
 
     TABLE = "attendance_upload_stage"
     COLUMNS = (
         "number", "who", "name", "teacher_name", "status_text", "hours_text",
-        "teacher_id", "status", "attended", "given", "note", "reason",
+        "teacher_id", "status", "attended", "given", "note", "reason", "outcome", "entry_id",
     )  # fmt: skip
 
-    def __init__(self):
+    def __init__(self, attendance_list, course, actor, now):
+        self.attendance_list, self.course = attendance_list, course
+        self.actor, self.now = actor, now
+        self.to_update = 0
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{self.TABLE}")
             cursor.execute(
@@ -958,12 +1104,14 @@ class _PgStage:
                 "name text NOT NULL, teacher_name text NOT NULL, status_text text NOT NULL, "
                 "hours_text text NOT NULL, teacher_id bigint, status text NOT NULL, "
                 "attended numeric, given numeric NOT NULL, note text NOT NULL, "
-                "reason text NOT NULL, outcome text NOT NULL DEFAULT '', entry_id bigint) "
+                "reason text NOT NULL, outcome text NOT NULL, entry_id bigint) "
                 "ON COMMIT DROP"
             )
 
-    def add(self, batch: list[_Row]) -> None:
-        with connection.cursor() as cursor:
+    def add(self, batch: list[_Row], db=None) -> None:
+        """COPY a checked batch in (`db`: the connection to use, passed by the upload's
+        checking thread)."""
+        with (db or connection).cursor() as cursor:
             with cursor.copy(f"COPY {self.TABLE} ({', '.join(self.COLUMNS)}) FROM STDIN") as copy:
                 write = copy.write_row
                 for r in batch:
@@ -971,9 +1119,10 @@ class _PgStage:
                         (
                             r.number, r.key.masked, r.name, r.teacher_name, r.status_text,
                             r.hours_text, r.teacher_id, r.status, r.attended, r.given, r.note,
-                            r.reason,
+                            r.reason, r.outcome, r.entry_id,
                         )
                     )  # fmt: skip
+        self.to_update += sum(1 for r in batch if r.entry_id is not None and not r.reason)
 
     def reject_duplicates(self, reason_for) -> None:
         prefix, _mark, suffix = reason_for("\x00").partition("\x00")
@@ -992,32 +1141,28 @@ class _PgStage:
                 [prefix, suffix],
             )
 
-    def write(self, attendance_list, course, actor, now) -> tuple[int, int]:
+    def write(self) -> tuple[int, int]:
+        """Update the entries already on the list, insert the others; (added, updated)."""
         entries = AttendanceEntry._meta.db_table
         stage = self.TABLE
+        updated = 0
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {stage} AS s SET outcome = 'updated', entry_id = e.id "  # noqa: S608
-                f"FROM {entries} AS e WHERE e.course_id = %s AND e.attendance_list_id = %s "
-                "AND e.teacher_id = s.teacher_id AND s.reason = ''",
-                [course.pk, attendance_list.pk],
-            )
-            cursor.execute(
-                f"UPDATE {stage} SET outcome = 'added' WHERE reason = '' AND outcome = ''"  # noqa: S608
-            )
-            cursor.execute(
-                f"UPDATE {entries} AS e SET status = s.status, hours_attended = s.attended, "  # noqa: S608
-                "hours = s.given, note = s.note, updated_by_id = %s, updated_at = %s "
-                f"FROM {stage} AS s WHERE e.course_id = %s AND e.id = s.entry_id",
-                [actor.pk, now, course.pk],
-            )
-            updated = cursor.rowcount
+            if self.to_update:
+                cursor.execute(
+                    f"UPDATE {entries} AS e SET status = s.status, hours_attended = s.attended, "  # noqa: S608
+                    "hours = s.given, note = s.note, updated_by_id = %s, updated_at = %s "
+                    f"FROM {stage} AS s WHERE e.course_id = %s AND e.id = s.entry_id "
+                    "AND s.reason = ''",
+                    [self.actor.pk, self.now, self.course.pk],
+                )
+                updated = cursor.rowcount
             cursor.execute(
                 f"INSERT INTO {entries} (attendance_list_id, course_id, teacher_id, status, "  # noqa: S608
                 "hours_attended, hours, walk_in, note, updated_by_id, created_at, updated_at) "
                 "SELECT %s, %s, s.teacher_id, s.status, s.attended, s.given, true, s.note, "
-                f"%s, %s, %s FROM {stage} AS s WHERE s.outcome = 'added' ORDER BY s.number",
-                [attendance_list.pk, course.pk, actor.pk, now, now],
+                f"%s, %s, %s FROM {stage} AS s WHERE s.reason = '' AND s.entry_id IS NULL "
+                "ORDER BY s.number",
+                [self.attendance_list.pk, self.course.pk, self.actor.pk, self.now, self.now],
             )
             added = cursor.rowcount
         return added, updated
