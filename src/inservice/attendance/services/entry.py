@@ -763,7 +763,10 @@ def _open_rows(file) -> Iterator[tuple[int, list, list]]:
 
 def _parse(number: int, cells: list, extras: list = ()) -> _Row | None:
     # Plain ASCII text (identifiers) only needs stripping: the common case, inline.
-    texts = [c.strip() if c.__class__ is str and c.isascii() else _cell_text(c) for c in cells]
+    texts = [
+        "" if c is None else c.strip() if c.__class__ is str and c.isascii() else _cell_text(c)
+        for c in cells
+    ]
     if not any(texts) and not any(_cell_text(c) for c in extras):
         return None
     return _Row(number, _parse_clean_key(texts[0]), texts[1], texts[2], texts[3], texts[4])

@@ -340,13 +340,21 @@ class _SheetParser:
             if self.cells is None:
                 raise ValueError("cell outside a row")
             ref = attrs.get("r")
-            self.column = _column_of(ref) if ref else self.column + 1
+            if ref:
+                column = _COLUMNS.get(ref.rstrip(_DIGITS))  # _column_of, inline (hot)
+                self.column = column if column is not None else _column_of(ref)
+            else:
+                self.column += 1
             self.cell_type = attrs.get("t", "n")
             style = attrs.get("s")
             self.cell_style = int(style) if style else 0
             self.text = ""
         elif kind == _V:
             self.collect = not self.inline
+        elif kind == _IS:
+            self.inline += 1
+        elif kind == _T:
+            self.collect = self.inline and not self.phonetic
         elif kind == _ROW:
             ref = attrs.get("r")
             number = int(ref) if ref else self.row_number + 1
@@ -356,34 +364,37 @@ class _SheetParser:
             self.cells = [None] * self.width
             self.extras = []
             self.column = 0
-        elif kind == _T:
-            self.collect = self.inline and not self.phonetic
-        elif kind == _IS:
-            self.inline += 1
         elif kind == _RPH:
             self.phonetic += 1
 
     def end(self, tag):
         kind = _TAGS.get(tag)
-        if kind == _V:
-            self.collect = False
-        elif kind == _C:
-            if self.text or self.cell_type == "inlineStr":
+        if kind == _C:
+            text = self.text
+            cell_type = self.cell_type
+            # The two string kinds inline (most cells), the others through _value.
+            if cell_type == "inlineStr":
+                value = text or None
+            elif not text:
+                return
+            elif cell_type == "s":
+                value = self.strings[int(text)]
+            else:
                 value = self._value()
-                if value is not None:
-                    if self.column <= self.width:
-                        self.cells[self.column - 1] = value
-                    else:
-                        self.extras.append(value)
+            if value is not None:
+                if self.column <= self.width:
+                    self.cells[self.column - 1] = value
+                else:
+                    self.extras.append(value)
+        elif kind == _V or kind == _T:
+            self.collect = False
+        elif kind == _IS:
+            self.inline -= 1
         elif kind == _ROW:
             cells = self.cells
             if self.extras or cells.count(None) != len(cells):
                 self.done.append((self.row_number, cells, self.extras))
             self.cells = None
-        elif kind == _T:
-            self.collect = False
-        elif kind == _IS:
-            self.inline -= 1
         elif kind == _RPH:
             self.phonetic -= 1
 
