@@ -76,6 +76,21 @@ def id_numbers(seed: int):
             yield value
 
 
+def _fresh_ids(ids, count: int) -> list:
+    """`count` protected ID numbers from `ids` that no teacher has yet (the national dataset
+    holds 220,000: a batch of 2,000 would otherwise hit one)."""
+    out = []
+    while len(out) < count:
+        candidates = [idnumbers.protect(next(ids)) for _ in range(count - len(out))]
+        taken = set(
+            Teacher.objects.filter(id_number_digest__in=[c.digest for c in candidates]).values_list(
+                "id_number_digest", flat=True
+            )
+        )
+        out += [c for c in candidates if c.digest not in taken]
+    return out
+
+
 def _new_teachers(count: int, *, prefix: str, unit: Unit | None, seed: int, logins: bool):
     """`count` more bench teachers (with a login each when `logins`); existing ID numbers
     are skipped, so the call may be repeated."""
@@ -101,6 +116,7 @@ def _new_teachers(count: int, *, prefix: str, unit: Unit | None, seed: int, logi
                     ]
                 )
             teachers = []
+            protected = _fresh_ids(ids, n)
             for i in range(n):
                 teacher = Teacher(
                     user=users[i] if logins else None,
@@ -109,7 +125,7 @@ def _new_teachers(count: int, *, prefix: str, unit: Unit | None, seed: int, logi
                     title="15-4",
                     serving_unit=unit,
                 )
-                idnumbers.protect(next(ids)).apply_to(teacher)
+                protected[i].apply_to(teacher)
                 teachers.append(teacher)
             Teacher.objects.bulk_create(teachers, ignore_conflicts=not logins)
         made += n

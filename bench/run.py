@@ -779,14 +779,14 @@ class Run:
             wanted = [p for p in http_phases if phases is None or p[0] in phases]
             if wanted:
                 self.start_server()
-                for _name, phase in wanted:
-                    phase()
+                for name, phase in wanted:
+                    self._run_phase(name, phase)
                 self.results["memory"] = self.worker_memory()
         finally:
             self.stop_server()
         for name, phase in local_phases:
             if phases is None or name in phases:
-                phase()
+                self._run_phase(name, phase)
         self.results["seconds"] = round(time.time() - started, 1)
         self.results["failures"] = self.failures
         self.write()
@@ -795,6 +795,17 @@ class Run:
             return 1
         self.log("all correctness checks passed")
         return 0
+
+    def _run_phase(self, name, phase):
+        """A phase that crashes is a failed check; the other phases still run and the
+        figures measured so far are still written."""
+        try:
+            phase()
+        except Exception as exc:  # noqa: BLE001 (any crash of a phase is reported, not fatal)
+            import traceback
+
+            traceback.print_exc()
+            self.fail(f"{name}: the phase crashed: {type(exc).__name__}: {exc}"[:500])
 
     def write(self):
         from bench.report import markdown

@@ -170,3 +170,19 @@ def test_every_url_of_the_mix_answers_200_on_a_small_dataset(
         counts[query["name"]] = run.result_count(response.content)
     assert counts["kw2-數學"] == 1 and counts["no-filter"] == 3
     assert all(isinstance(n, int) for n in counts.values())
+
+
+def test_a_crashing_phase_is_a_failed_check_and_the_run_goes_on(tmp_path, monkeypatch):
+    from bench.run import Run, parse_args
+
+    monkeypatch.setenv("INSERVICE_VAR_DIR", str(tmp_path))
+    run = Run(parse_args([]))
+    ran = []
+
+    def crash():
+        raise RuntimeError("duplicate key")
+
+    run._run_phase("registration", crash)
+    run._run_phase("records", lambda: ran.append("records"))
+    assert run.failures == ["registration: the phase crashed: RuntimeError: duplicate key"]
+    assert ran == ["records"]
