@@ -873,13 +873,22 @@ class _Checker:
         self._thread.start()
 
     def _run(self) -> None:
-        with translation.override(self._language):
-            while (batch := self._queue.get()) is not None:
-                if self._error is None and not self._abandoned:
-                    try:
-                        self._work(batch)
-                    except BaseException as exc:  # noqa: BLE001 — handed to the caller
-                        self._error = exc
+        # The thread always runs until the caller's final None, so `put` never blocks for
+        # good: after an error (or when abandoned) it only takes batches off the queue.
+        ended = False
+        try:
+            with translation.override(self._language):
+                while (batch := self._queue.get()) is not None:
+                    if self._error is None and not self._abandoned:
+                        try:
+                            self._work(batch)
+                        except BaseException as exc:  # noqa: BLE001 — handed to the caller
+                            self._error = exc
+                ended = True
+        except BaseException as exc:  # noqa: BLE001 — e.g. the language could not be set
+            self._error = self._error or exc
+            while not ended and self._queue.get() is not None:
+                pass
 
     def put(self, batch: list[_Row]) -> None:
         if self._error is not None:
@@ -915,9 +924,11 @@ def import_attendance_xlsx(*, actor, course: Course, file) -> UploadOutcome:
     changes.
 
     Memory does not grow with the file: the sheet is streamed (`xlsx_reader`), rows are
-    checked a batch at a time (one teacher query per batch) and, on PostgreSQL, staged in a
-    temporary table; duplicates, the entry writes and the stored report are then single
-    statements over that table. Queries do not grow with the rows beyond one per batch.
+    checked a batch at a time (one query per batch finds the teachers and their entries on
+    the list) and, on PostgreSQL, staged in a temporary table by a second thread while the
+    next batch is read (`_Checker`); duplicates, the entry writes and the stored report are
+    then single statements over that table. Queries do not grow with the rows beyond one
+    per batch.
     """
     with transaction.atomic():
         course, attendance_list = _lock(course)
