@@ -146,12 +146,21 @@ def login_teachers(count: int, unit: Unit) -> list[User]:
 
 def teachers_for_upload(count: int, unit: Unit) -> list[tuple[str, str]]:
     """(personal identifier, name) of `count` different teachers, bench teachers without a
-    login added when the dataset has fewer."""
-    have = Teacher.objects.count()
+    login added when the dataset has fewer.
+
+    Only identifiers shaped as the app makes them (never also an ID number): a dataset
+    generated before that rule holds a few that are another teacher's ID number, and the
+    upload rightly refuses such a row as ambiguous."""
+    from inservice.accounts.models import PERSONAL_IDENTIFIER_SECOND
+
+    shaped = Teacher.objects.filter(
+        personal_identifier__regex=f"^T[{PERSONAL_IDENTIFIER_SECOND}]"
+    ).order_by("pk")
+    have = shaped.count()
     while have < count:  # a generated ID number already taken is skipped: top up
         _new_teachers(count - have, prefix="up", unit=unit, seed=707 + have, logins=False)
-        have = Teacher.objects.count()
-    return list(Teacher.objects.order_by("pk").values_list("personal_identifier", "name")[:count])
+        have = shaped.count()
+    return list(shaped.values_list("personal_identifier", "name")[:count])
 
 
 def sessions_for(users: list[User]) -> list[str]:

@@ -94,6 +94,15 @@ _ID_LETTERS = {
 }  # fmt: skip
 
 
+def personal_identifier_for(n: int) -> str:
+    """A distinct personal identifier for each n below 600 million, shaped as the app makes
+    them (`accounts.models.new_personal_identifier`: never also an ID number)."""
+    from inservice.accounts.models import PERSONAL_IDENTIFIER_SECOND as SECOND
+
+    v = n % (len(SECOND) * 100_000_000)
+    return f"T{SECOND[v % len(SECOND)]}{v // len(SECOND):08d}"
+
+
 def id_number(letter: str, second: str, seven: str) -> str:
     """A checksum-valid ID number (core.idnumbers rules) from its first nine characters."""
     v = _ID_LETTERS[letter]
@@ -736,7 +745,7 @@ def _make_teachers(ctx: Ctx, first_user_id: int, password: str) -> TeacherPlan:
             if stage == "kindergarten" and rng.random() < 0.1
             else titles[rng.randrange(len(titles))]
         )
-        pid = f"T{(t * 104729 + 100_000_007 + ctx.seed) % 1_000_000_000:09d}"
+        pid = personal_identifier_for(t * 104729 + 100_000_007 + ctx.seed)
         wt.add(
             tt.line(
                 t + 1, user_id, name, blob, digest, kind, hint, pid, sex, birth, title, "",
