@@ -61,6 +61,13 @@ class CourseSearchEntry(models.Model):
                 name="search_start_desc",
             ),
             models.Index(fields=["end_date", "start_date"], name="search_end_start"),
+            # Rows that end before they start (bad data only): the page's segment for them
+            # reads this instead of walking every course to come.
+            models.Index(
+                fields=["-start_date", "code"],
+                condition=models.Q(start_date__gt=models.F("end_date")),
+                name="search_ends_before_start",
+            ),
             models.Index(fields=["registration_closes", "code"], name="search_closes_code"),
             models.Index(fields=["-registration_closes", "code"], name="search_closes_desc"),
             models.Index(fields=["published_at", "code"], name="search_published_code"),
