@@ -228,8 +228,7 @@ CACHES = {
 _SHARED_CACHE = "locmem" not in CACHES["default"]["BACKEND"].lower()
 SESSION_ENGINE = env.str(
     "SESSION_ENGINE",
-    default="django.contrib.sessions.backends."
-    + ("cached_db" if _SHARED_CACHE else "db"),
+    default="django.contrib.sessions.backends." + ("cached_db" if _SHARED_CACHE else "db"),
 )
 
 # Lock-out (django-axes): 5 failures lock the username/IP pair for 30 minutes.
