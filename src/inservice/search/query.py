@@ -71,14 +71,21 @@ def _postgres(using: str | None = None) -> bool:
     return (connections[using] if using else connection).vendor == "postgresql"
 
 
-def _keyword(queryset: QuerySet, q: str, pg: bool) -> QuerySet:
+class _TsMatchFunction(Func):
+    """`ts_match_vq(search_vector, '<query>')`: the test of `@@` in a form no index serves,
+    checked on the rows another condition reads (see `SearchResults`)."""
+
+    function = "ts_match_vq"
+    output_field = BooleanField()
+
+
+def _keyword(queryset: QuerySet, q: str, pg: bool, indexed: bool = True) -> QuerySet:
     if pg:
         literal = tokens.tsquery_literal(q)
         if literal is None:
             return queryset
-        return queryset.filter(
-            _TsMatch(F("search_vector"), Cast(Value(literal), SearchQueryField()))
-        )
+        match = _TsMatch if indexed else _TsMatchFunction
+        return queryset.filter(match(F("search_vector"), Cast(Value(literal), SearchQueryField())))
     for term in tokens.query_terms(q):
         queryset = queryset.filter(search_text__contains=term)
     return queryset
@@ -121,16 +128,24 @@ def _order(queryset: QuerySet, sort: str, now: datetime.datetime) -> QuerySet:
 
 
 def filtered(
-    params: SearchParams, *, now: datetime.datetime | None = None, using: str | None = None
+    params: SearchParams,
+    *,
+    now: datetime.datetime | None = None,
+    using: str | None = None,
+    keyword_indexed: bool = True,
 ) -> QuerySet:
-    """Matching search rows, unordered and without joins (for counts and page keys)."""
+    """Matching search rows, unordered and without joins (for counts and page keys).
+
+    `keyword_indexed=False` (PostgreSQL) writes the keyword test so that no index serves it:
+    the rows are then found by the other conditions or the order's index, and the keyword is
+    checked on them."""
     now = now or timezone.now()
     pg = _postgres(using)
     queryset = CourseSearchEntry.objects.all()
     if using:
         queryset = queryset.using(using)
     if params.q:
-        queryset = _keyword(queryset, params.q, pg)
+        queryset = _keyword(queryset, params.q, pg, indexed=keyword_indexed)
     if params.county_id is not None:
         queryset = queryset.filter(county_id=params.county_id)
     elif params.county:
@@ -367,7 +382,30 @@ class SearchResults:
         self._filtered = filtered(params, now=self.now, using=using)
         self._connection = connections[self._filtered.db]
         self._base = _from_where(self._filtered)
+        self._page_base = self._base
+        if self._base is not None and self._walk_keyword(params):
+            self._page_base = _from_where(
+                filtered(params, now=self.now, using=using, keyword_indexed=False)
+            )
         self._count: int | None = None
+
+    # A keyword this common is found on the way along the order's index within a few thousand
+    # rows; reading all its matches (what PostgreSQL plans when it underestimates a phrase)
+    # costs a heap visit for each of them, 126,000 for 自然科 at national scale.
+    WALK_SHARE = 0.003
+
+    def _walk_keyword(self, params: SearchParams) -> bool:
+        """Whether the page should walk the order's indexes and test the keyword on the rows:
+        only for a phrase (which PostgreSQL underestimates) that its statistics show common."""
+        if self._connection.vendor != "postgresql" or not params.q:
+            return False
+        literal = tokens.tsquery_literal(params.q)
+        if not literal or "<->" not in literal:
+            return False
+        from .stats import keyword_share
+
+        share = keyword_share(params.q, self._connection.alias)
+        return share is not None and share >= self.WALK_SHARE
 
     def _execute(self, sql: str, params: list) -> list[tuple]:
         with self._connection.cursor() as cursor:
@@ -403,7 +441,7 @@ class SearchResults:
         stop = min(stop, self.count())
         connection_ = self._connection
         sql, params = page_sql(
-            self._base,
+            self._page_base,
             self.sort,
             self.now,
             start,

@@ -33,6 +33,9 @@ def _is_cjk(segment: str) -> bool:
     return not segment[0].isascii()
 
 
+is_cjk = _is_cjk
+
+
 def tokens(*texts: str) -> list[tuple[str, int]]:
     """(token, position) pairs for the texts, positions from 1, in order."""
     out: list[tuple[str, int]] = []
