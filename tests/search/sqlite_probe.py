@@ -39,6 +39,33 @@ def paged_equal(**params):
     return found.count() == len(expected) and paged == expected
 
 
+def rows_equal():
+    """A page's rows carry what search() gives: dates, aware datetimes, unit and county."""
+    fields = ("code", "name", "start_date", "end_date", "registration_opens",
+              "registration_closes", "unit_id", "county_id")  # fmt: skip
+    expected = [
+        tuple(getattr(e, f) for f in fields) + (e.unit.name, e.county.name)
+        for e in search(SearchParams())
+    ]
+    found = SearchResults(SearchParams())
+    rows = [
+        tuple(getattr(e, f) for f in fields) + (e.unit.name, e.county.name) for e in found[0:20]
+    ]
+    return rows == expected and all(
+        e.registration_opens is None or e.registration_opens.tzinfo is not None for e in found[0:20]
+    )
+
+
+def page_status():
+    from django.test import Client
+
+    client = Client()
+    return [
+        client.get(url).status_code
+        for url in ("/courses/", "/courses/?q=素養導向", "/courses/county/63000/")
+    ]
+
+
 print(
     json.dumps(
         {
@@ -56,6 +83,8 @@ print(
             "county": len(names(county="63000", sort="deadline")),
             "paged": [paged_equal(sort=s) for s in ("start", "deadline", "newest")]
             + [paged_equal(q="課程", stages=["14-4"])],
+            "rows_equal": rows_equal(),
+            "pages": page_status(),
         },
         ensure_ascii=False,
     )

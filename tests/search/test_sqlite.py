@@ -17,3 +17,5 @@ def test_search_works_on_sqlite(tmp_path):
     assert out["stage"] == 4 and out["stage_miss"] == []
     assert out["county"] == 4
     assert out["paged"] == [True, True, True, True]
+    assert out["rows_equal"] is True  # the page's own SQL reads the same values
+    assert out["pages"] == [200, 200, 200]  # `make run` serves the search pages

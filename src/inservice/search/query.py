@@ -472,6 +472,8 @@ def _entry(row: tuple, connection_) -> CourseSearchEntry:
 
 
 def _converted(values: dict) -> dict:
+    """SQLite hands dates and times back as text or naive values (stored in UTC): as the ORM
+    would give them."""
     from django.utils.dateparse import parse_date, parse_datetime
 
     out = dict(values)
@@ -479,11 +481,12 @@ def _converted(values: dict) -> dict:
         if isinstance(out[name], str):
             out[name] = parse_date(out[name])
     for name in ("registration_opens", "registration_closes"):
-        if isinstance(out[name], str):
-            moment = parse_datetime(out[name])
-            if moment is not None and timezone.is_naive(moment):
-                moment = timezone.make_aware(moment, datetime.UTC)
-            out[name] = moment
+        moment = out[name]
+        if isinstance(moment, str):
+            moment = parse_datetime(moment)
+        if moment is not None and timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, datetime.UTC)
+        out[name] = moment
     return out
 
 
