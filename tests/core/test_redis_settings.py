@@ -1,18 +1,16 @@
 """The deployment's Redis configuration (docs/deployment.md: REDIS_URL) really works: the
 client library is installed, the cache, the job queue and the session engine use the server."""
 
-import json
-import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.sqlite_probe import ROOT, run_probe
+
 PROBE = Path(__file__).with_name("redis_probe.py")
 
 
@@ -56,12 +54,10 @@ def redis_url(tmp_path):
 
 
 def _probe(tmp_path, **env) -> dict:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"REDIS_URL", "CACHE_URL", "SESSION_ENGINE", "DJANGO_SETTINGS_MODULE"}
-    }
-    environment.update(
+    return run_probe(
+        PROBE,
+        drop={"REDIS_URL", "CACHE_URL", "SESSION_ENGINE"},
+        timeout=120,
         DJANGO_SETTINGS_MODULE="inservice.settings",
         INSERVICE_TESTING="1",
         HUEY_IMMEDIATE="0",
@@ -70,16 +66,6 @@ def _probe(tmp_path, **env) -> dict:
         PYTHONPATH=str(ROOT / "src"),
         **env,
     )
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, str(PROBE)],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_with_redis_the_cache_queue_and_sessions_use_it(redis_url, tmp_path):

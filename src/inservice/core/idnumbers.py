@@ -51,7 +51,8 @@ def normalize(raw: str) -> str:
     return "".join(ch for ch in text if not ch.isspace() and ch not in "-‐‑–—").upper()
 
 
-def _checksum_ok(first_letter_value: int, second_value: int, digits: str) -> bool:
+def checksum_ok(first_letter_value: int, second_value: int, digits: str) -> bool:
+    """The check-digit test: the letter's value, the second character's value, 8 digits."""
     total = (first_letter_value // 10) + (first_letter_value % 10) * 9 + second_value * 8
     total += sum(int(d) * w for d, w in zip(digits[:7], WEIGHTS[1:], strict=True))
     total += int(digits[7])
@@ -89,7 +90,7 @@ def classify(raw: str) -> tuple[str, str]:
         )
     if not rest.isdigit():
         raise InvalidIdNumber(_("第 3 到第 10 碼須為數字。"))
-    if not _checksum_ok(LETTER_VALUES[first], second_value, rest):
+    if not checksum_ok(LETTER_VALUES[first], second_value, rest):
         raise InvalidIdNumber(_("檢查碼錯誤，請確認證號是否輸入正確。"))
     return value, kind
 

@@ -41,6 +41,13 @@ def _render(templates, *, to, template, context, language, headers=None, inline_
         )
 
 
+def _render_one(*, template: str, language: str, **fields) -> OutboundEmail:
+    """One mail rendered in `language` (its templates loaded in that language)."""
+    with translation.override(language):
+        templates = _templates(template)
+    return _render(templates, template=template, language=language, **fields)
+
+
 def _deliver_after_commit(ids: list[int]):
     from .tasks import deliver_email
 
@@ -65,15 +72,11 @@ def queue_mail(
     Delivery happens after the surrounding transaction commits, so a rolled-back change
     never sends mail.
     """
-    language = language or settings.LANGUAGE_CODE
-    with translation.override(language):
-        templates = _templates(template)
-    email = _render(
-        templates,
+    email = _render_one(
         to=to,
         template=template,
         context=context,
-        language=language,
+        language=language or settings.LANGUAGE_CODE,
         headers=headers,
         inline_images=inline_images,
     )
@@ -160,10 +163,7 @@ def render_deferred(email: OutboundEmail) -> bool:
         email.save(update_fields=["status", "last_error", "deferred"])
         return False
     context, images = made
-    with translation.override(email.language):
-        templates = _templates(email.template)
-    rendered = _render(
-        templates,
+    rendered = _render_one(
         to=email.to,
         template=email.template,
         context=context,

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from . import tokens
 from .models import CourseSearchEntry
+from .stats import keyword_share
 
 SORTS = ("start", "deadline", "newest")
 
@@ -232,9 +233,12 @@ _ROW_COLUMNS = (
 )
 
 
-def _segments(sort: str, now: datetime.datetime, ops, pg: bool) -> list[tuple[str, list, str]]:
+def _segments(
+    sort: str, now: datetime.datetime, ops, pg: bool
+) -> list[tuple[str, list, str, bool]]:
     """Each segment of `sort` as SQL over the search table: (condition, its parameters,
-    ORDER BY). Written by hand, not compiled by the ORM for every page: they are fixed."""
+    ORDER BY, fenced). Written by hand, not compiled by the ORM for every page: they are
+    fixed. A fenced segment is read on its own condition before the filters apply."""
     today = ops.adapt_datefield_value(timezone.localdate(now))
     moment = ops.adapt_datetimefield_value(now)
 
@@ -248,21 +252,22 @@ def _segments(sort: str, now: datetime.datetime, ops, pg: bool) -> list[tuple[st
                 f"{col('published_at')} IS NOT NULL",
                 [],
                 f"{col('published_at')} DESC, {col('code')} DESC",
+                False,
             ),
-            (f"{col('published_at')} IS NULL", [], f"{col('code')} DESC"),
+            (f"{col('published_at')} IS NULL", [], f"{col('code')} DESC", False),
         ]
     if sort == "deadline":
         closes = col("registration_closes")
         return [
-            (f"{closes} > %s", [moment], f"{closes} ASC, {code}"),
-            (f"{closes} <= %s", [moment], f"{closes} DESC, {code}"),
-            (f"{closes} IS NULL", [], code),
+            (f"{closes} > %s", [moment], f"{closes} ASC, {code}", False),
+            (f"{closes} <= %s", [moment], f"{closes} DESC, {code}", False),
+            (f"{closes} IS NULL", [], code, False),
         ]
     start, end = col("start_date"), col("end_date")
     unindexed_start = f"({start} + 0)" if pg else start
     # PostgreSQL takes start and end dates as independent, so it misjudges these ranges at
     # national scale: "under way" (89 rows) looks like 24,000, and "to come" with a keyword
-    # like a handful. Under way is therefore read first and filtered after (FENCE); to come
+    # like a handful. Under way is therefore read first and filtered after (fenced); to come
     # compares the end date as an expression (no statistics, no index), which leaves the walk
     # along the start date index that stops at the page's last row.
     unindexed_end = f"({end} + 0)" if pg else end
@@ -271,26 +276,30 @@ def _segments(sort: str, now: datetime.datetime, ops, pg: bool) -> list[tuple[st
             f"{end} >= %s AND {start} < %s",
             [today, today],
             f"{unindexed_start} ASC, {code}",
+            pg,
         ),
-        (f"{unindexed_end} >= %s AND {start} >= %s", [today, today], f"{start} ASC, {code}"),
+        (
+            f"{unindexed_end} >= %s AND {start} >= %s",
+            [today, today],
+            f"{start} ASC, {code}",
+            False,
+        ),
         (
             f"({end} IS NULL OR ({end} >= %s AND {start} IS NULL))",
             [today],
             f"{start} DESC NULLS LAST, {code}",
+            False,
         ),
         # Rows that end before they start (only bad data): a partial index holds them.
         (
             f"{end} < %s AND {start} >= %s AND {start} > {end}",
             [today, today],
             f"{start} DESC, {code}",
+            False,
         ),
-        (f"{end} < %s AND {start} < %s", [today, today], f"{start} DESC, {code}"),
-        (f"{end} < %s AND {start} IS NULL", [today], code),
+        (f"{end} < %s AND {start} < %s", [today, today], f"{start} DESC, {code}", False),
+        (f"{end} < %s AND {start} IS NULL", [today], code, False),
     ]
-
-
-# Segments read on their own condition before the filters apply (see `_segments`).
-_FENCED = {("start", 0)}
 
 
 def _from_where(queryset: QuerySet) -> tuple[str, str, list] | None:
@@ -324,12 +333,13 @@ def page_sql(
     order of `sort` (identical to `_order`), with the unit and county the list shows."""
     from_, where, params = base
     branches, all_params = [], []
-    for number, (condition, condition_params, order) in enumerate(_segments(sort, now, ops, pg)):
-        if pg and (sort, number) in _FENCED:
+    segments = _segments(sort, now, ops, pg)
+    for number, (condition, condition_params, order, fenced) in enumerate(segments):
+        if fenced:
             # OFFSET 0 keeps PostgreSQL from merging the subquery: its condition picks the
             # rows, the filters are checked on those only.
-            fenced = f"(SELECT * FROM {_T} WHERE {condition} OFFSET 0) {_T}"  # noqa: S608
-            source = from_.replace(_T, fenced, 1)
+            alone = f"(SELECT * FROM {_T} WHERE {condition} OFFSET 0) {_T}"  # noqa: S608
+            source = from_.replace(_T, alone, 1)
             conditions = where or "TRUE"
             branch_params = [*condition_params, *params]
         else:
@@ -402,8 +412,6 @@ class SearchResults:
         literal = tokens.tsquery_literal(params.q)
         if not literal or "<->" not in literal:
             return False
-        from .stats import keyword_share
-
         share = keyword_share(params.q, self._connection.alias)
         return share is not None and share >= self.WALK_SHARE
 

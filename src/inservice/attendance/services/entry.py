@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import operator
 import queue
 import re
 import threading
@@ -424,21 +423,18 @@ class Key:
 
 
 _ID_SECOND = frozenset("1289ABCD")
-_CHECK_WEIGHTS = (7, 6, 5, 4, 3, 2, 1, 1)  # digits 3–10 (the last is the check digit)
 
 
 def _checksum_fails(value: str) -> bool:
     """True when a 10-character value surely fails `idnumbers.classify`'s checksum (cheap:
-    most personal identifiers, T and nine digits, get here and are not ID numbers)."""
+    no reason text is built; old-style personal identifiers, T and nine digits, get here)."""
     first = idnumbers.LETTER_VALUES.get(value[0])
     digits = value[2:]
     if first is None or not (digits.isascii() and digits.isdigit()):
         return False  # classify says what else is wrong
     second = value[1]
     second_value = int(second) if second.isdigit() else idnumbers.LETTER_VALUES[second] % 10
-    total = first // 10 + first % 10 * 9 + second_value * 8
-    total += sum(map(operator.mul, map(int, digits), _CHECK_WEIGHTS))
-    return total % 10 != 0
+    return not idnumbers.checksum_ok(first, second_value, digits)
 
 
 def parse_key(raw) -> Key:

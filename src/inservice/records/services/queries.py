@@ -312,11 +312,6 @@ def _period_buckets(rows: list[tuple], by: str) -> list[Bucket]:
     return out
 
 
-def period_totals(qs: QuerySet[TrainingRecord], by: str) -> list[Bucket]:
-    """Totals per school year (ROC) or calendar year, newest first: one grouped query."""
-    return _period_buckets(_period_rows(qs, by), by)
-
-
 def _category_rows(qs: QuerySet[TrainingRecord]) -> list[tuple]:
     rows = (
         qs.order_by()
@@ -341,11 +336,6 @@ def _category_buckets(rows: list[tuple]) -> list[Bucket]:
     ]
     order = {code: i for i, code in enumerate(names)}
     return sorted(out, key=lambda b: (b.key not in order, order.get(b.key, 0)))
-
-
-def category_totals(qs: QuerySet[TrainingRecord]) -> list[Bucket]:
-    """Totals per 進修範疇 (category code 5-x; records without one are listed last)."""
-    return _category_buckets(_category_rows(qs))
 
 
 # Per-tag totals in one grouped query over each record's tags (a record counts once under
