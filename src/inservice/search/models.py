@@ -13,6 +13,17 @@ from django.utils.translation import gettext_lazy as _
 from inservice.courses.models import Course
 from inservice.organizations.models import County, Unit
 
+# The code filters besides category and item (`query.filtered`), carried by covering indexes.
+_CODES = [
+    "level",
+    "class_type",
+    "county",
+    "target_stages",
+    "tags",
+    "delivery",
+    "time_slots",
+]
+
 
 class CourseSearchEntry(models.Model):
     course = models.OneToOneField(
@@ -73,8 +84,14 @@ class CourseSearchEntry(models.Model):
             models.Index(fields=["published_at", "code"], name="search_published_code"),
             models.Index(fields=["county", "-start_date", "code"], name="search_county_start_desc"),
             models.Index(fields=["unit", "start_date"], name="search_unit_start"),
-            models.Index(fields=["category", "start_date"], name="search_category_start"),
-            models.Index(fields=["topic_item"], name="search_topic_item"),
+            # Covering: a count by codes alone reads these index entries only (index-only
+            # scans), a tenth of the width of the table's rows, and stops at its cap.
+            models.Index(
+                fields=["category", "start_date"],
+                include=[*_CODES, "topic_item"],
+                name="search_category_cover",
+            ),
+            models.Index(fields=["topic_item"], include=_CODES, name="search_topic_item_cover"),
         ]
 
     def __str__(self):

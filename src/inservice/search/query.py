@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from . import tokens
 from .models import CourseSearchEntry
-from .stats import keyword_share
+from .stats import keyword_is_rare, keyword_share
 
 SORTS = ("start", "deadline", "newest")
 
@@ -92,9 +92,34 @@ def _keyword(queryset: QuerySet, q: str, pg: bool, indexed: bool = True) -> Quer
     return queryset
 
 
-def _any_of(queryset: QuerySet, name: str, values: list[str], pg: bool) -> QuerySet:
+class _Unindexed(Func):
+    """An equality or `?|` test in its function form (`texteq`, `int8eq`, `jsonb_exists_any`):
+    the same test, but one no index serves, so it is checked on the rows another condition
+    reads (see `SearchResults._count_plan`)."""
+
+    output_field = BooleanField()
+
+
+def _equals(queryset: QuerySet, name: str, value, pg: bool, indexed: bool) -> QuerySet:
+    if indexed or not pg:
+        return queryset.filter(**{name: value})
+    if isinstance(value, int):
+        return queryset.filter(_Unindexed(F(name), Value(value), function="int8eq"))
+    return queryset.filter(
+        _Unindexed(Cast(F(name), TextField()), Value(value, TextField()), function="texteq")
+    )
+
+
+def _any_of(
+    queryset: QuerySet, name: str, values: list[str], pg: bool, indexed: bool = True
+) -> QuerySet:
     if not values:
         return queryset
+    if pg and not indexed:
+        from django.contrib.postgres.fields import ArrayField
+
+        array = Value(list(values), output_field=ArrayField(TextField()))
+        return queryset.filter(_Unindexed(F(name), array, function="jsonb_exists_any"))
     if pg:
         return queryset.filter(**{f"{name}__has_any_keys": values})
     # JSON text match (SQLite stores the list as text, e.g. ["14-4", "14-5"]).
@@ -134,12 +159,14 @@ def filtered(
     now: datetime.datetime | None = None,
     using: str | None = None,
     keyword_indexed: bool = True,
+    filters_indexed: bool = True,
 ) -> QuerySet:
     """Matching search rows, unordered and without joins (for counts and page keys).
 
     `keyword_indexed=False` (PostgreSQL) writes the keyword test so that no index serves it:
     the rows are then found by the other conditions or the order's index, and the keyword is
-    checked on them."""
+    checked on them. `filters_indexed=False` does the same for the county and code filters
+    (the keyword's index then finds the rows)."""
     now = now or timezone.now()
     pg = _postgres(using)
     queryset = CourseSearchEntry.objects.all()
@@ -148,7 +175,7 @@ def filtered(
     if params.q:
         queryset = _keyword(queryset, params.q, pg, indexed=keyword_indexed)
     if params.county_id is not None:
-        queryset = queryset.filter(county_id=params.county_id)
+        queryset = _equals(queryset, "county_id", params.county_id, pg, filters_indexed)
     elif params.county:
         queryset = queryset.filter(county__code=params.county)
     if params.unit_id is not None:
@@ -169,12 +196,12 @@ def filtered(
         ("class_type", params.class_type),
     ):
         if value:
-            queryset = queryset.filter(**{name: value})
+            queryset = _equals(queryset, name, value, pg, filters_indexed)
     if params.tag:
-        queryset = _any_of(queryset, "tags", [params.tag], pg)
-    queryset = _any_of(queryset, "target_stages", params.stages, pg)
-    queryset = _any_of(queryset, "delivery", params.delivery, pg)
-    queryset = _any_of(queryset, "time_slots", params.slots, pg)
+        queryset = _any_of(queryset, "tags", [params.tag], pg, filters_indexed)
+    queryset = _any_of(queryset, "target_stages", params.stages, pg, filters_indexed)
+    queryset = _any_of(queryset, "delivery", params.delivery, pg, filters_indexed)
+    queryset = _any_of(queryset, "time_slots", params.slots, pg, filters_indexed)
     return queryset
 
 
@@ -392,12 +419,64 @@ class SearchResults:
         self._filtered = filtered(params, now=self.now, using=using)
         self._connection = connections[self._filtered.db]
         self._base = _from_where(self._filtered)
-        self._page_base = self._base
-        if self._base is not None and self._walk_keyword(params):
-            self._page_base = _from_where(
-                filtered(params, now=self.now, using=using, keyword_indexed=False)
-            )
         self._count: int | None = None
+        # The count's source (a fence, see `_count_plan`), and the compiled filters the count
+        # and the page use; each is `_base` unless a plan below writes some tests unindexed.
+        self._count_source = None
+        self._count_base = self._page_base = self._base
+        if self._base is None or self._connection.vendor != "postgresql":
+            return
+        self._count_source, keyword_drives = self._count_plan(params)
+        walk = self._walk_keyword(params)
+        narrow = self._count_source is not None
+
+        def compiled(keyword_indexed=True, filters_indexed=True):
+            if keyword_indexed and filters_indexed:
+                return self._base
+            return _from_where(
+                filtered(
+                    params,
+                    now=self.now,
+                    using=using,
+                    keyword_indexed=keyword_indexed,
+                    filters_indexed=filters_indexed,
+                )
+            )
+
+        if keyword_drives or narrow:
+            self._count_base = compiled(filters_indexed=False)
+        # Within a narrow set the page checks the filters on its rows too: a county's bitmap
+        # (~300,000 rows) ANDed into a segment that holds nothing costs ~60 ms.
+        self._page_base = compiled(keyword_indexed=not walk, filters_indexed=not narrow)
+
+    # A count reads at most cap + 1 matches, but PostgreSQL chooses a bitmap plan by the cost
+    # of reading every match: it ANDs the bitmaps of broad filters (a county, a category,
+    # 1–2 million rows each, ~0.15 µs a row) to save heap visits the LIMIT would never make.
+    # Two narrow sets read first, with the rest checked on their rows, stop early instead:
+    # - a keyword no more common than this share (its index finds ~100,000 rows at most);
+    # - the courses not yet over (see `_count_plan`).
+    DRIVE_SHARE = 0.03
+
+    def _count_plan(self, params: SearchParams) -> tuple[tuple[str, list] | None, bool]:
+        """(fence, keyword drives): the condition whose rows the count reads first, or
+        whether the keyword's index alone finds the rows (the filters written unindexed).
+
+        With registration open now, or dates from today on, the courses not yet over (a few
+        months of twenty years) are read first (fenced, as the page's courses under way
+        are), unless the keyword is rare: its own index is cheaper still."""
+        using = self._connection.alias
+        literal = tokens.tsquery_literal(params.q) if params.q else None
+        rare = literal is not None and keyword_is_rare(params.q, using)
+        if not rare:
+            if params.open_now:
+                return (f"{_T}.registration_closes > %s", [self.now]), False
+            today = timezone.localdate(self.now)
+            if params.date_from and params.date_from >= today:
+                return (f"{_T}.end_date >= %s", [params.date_from]), False
+        if literal is None or not _has_code_filter(params):
+            return None, False
+        share = keyword_share(params.q, using)
+        return None, rare or (share is not None and share <= self.DRIVE_SHARE)
 
     # A keyword this common is found on the way along the order's index within a few thousand
     # rows; reading all its matches (what PostgreSQL plans when it underestimates a phrase)
@@ -425,7 +504,12 @@ class SearchResults:
             if self._base is None:
                 self._count = 0
             else:
-                from_, where, params = self._base
+                from_, where, params = self._count_base
+                if self._count_source is not None:
+                    condition, condition_params = self._count_source
+                    alone = f"(SELECT * FROM {_T} WHERE {condition} OFFSET 0) {_T}"  # noqa: S608
+                    from_ = from_.replace(_T, alone, 1)
+                    params = [*condition_params, *params]
                 sql = (
                     f"SELECT COUNT(*) FROM (SELECT 1 FROM {from_}"  # noqa: S608
                     f"{' WHERE ' + where if where else ''} LIMIT {int(self.cap) + 1}) c"
@@ -458,6 +542,20 @@ class SearchResults:
             pg=connection_.vendor == "postgresql",
         )
         return [_entry(row, connection_) for row in self._execute(sql, params)]
+
+
+def _has_code_filter(params: SearchParams) -> bool:
+    return bool(
+        params.county_id is not None
+        or params.category
+        or params.item
+        or params.level
+        or params.class_type
+        or params.tag
+        or params.stages
+        or params.delivery
+        or params.slots
+    )
 
 
 def _entry(row: tuple, connection_) -> CourseSearchEntry:

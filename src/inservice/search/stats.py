@@ -41,6 +41,12 @@ def _element_shares(using: str) -> tuple[dict[str, float], float] | None:
     return listed, floor
 
 
+def keyword_is_rare(query: str, using: str = "default") -> bool:
+    """Whether the statistics show `query` rarer than every listed lexeme (a few hundred
+    rows per million at most); False when there are no statistics to tell."""
+    return _element_shares(using) is not None and keyword_share(query, using) is None
+
+
 def keyword_share(query: str, using: str = "default") -> float | None:
     """The estimated share of rows matching `query` (terms treated as independent, each term
     as common as its rarest token), or None when a token is too rare to be listed."""

@@ -1,0 +1,198 @@
+"""The count's plans (query.py, `SearchResults._count_plan`): courses not yet over read first
+when the search is narrowed to them, the keyword's own index when it is not too common, and
+index-only scans of the covering code indexes. Whatever the plan, the count and the pages are
+exactly what `search()` finds."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from inservice.organizations.models import County
+from inservice.search import stats
+from inservice.search.query import SearchParams, SearchResults, search
+from tests.factories import UnitFactory
+
+pytestmark = pytest.mark.django_db
+
+ROWS = 600
+
+
+@pytest.fixture
+def rows():
+    """600 rows whose codes, dates and registration windows vary independently; 閱讀 is on
+    one row in fifty (a keyword that drives the count), 數學 on half (one that does not)."""
+    taipei = UnitFactory(county=County.objects.get(code="63000"))
+    newtaipei = UnitFactory(county=County.objects.get(code="65000"))
+    now = timezone.now()
+    today = timezone.localdate(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO courses_course (code, unit_id, status, source, name, created_at,
+                updated_at, cancel_reason, revision)
+            SELECT 7200000 + i, CASE WHEN i %% 3 = 0 THEN %(b)s ELSE %(a)s END, 'published',
+                'online',
+                CASE WHEN i %% 50 = 0 THEN '閱讀理解研習' WHEN i %% 2 = 1 THEN '數學教學研習'
+                     ELSE '班級經營講座' END,
+                now(), now(), '', 0
+            FROM generate_series(0, %(last)s) AS i;
+            INSERT INTO search_coursesearchentry (course_id, code, name, status, unit_id,
+                county_id, start_date, end_date, registration_opens, registration_closes,
+                published_at, class_type, taxonomy_stage, category, topic_item, level,
+                target_stages, tags, delivery, time_slots, search_vector, search_text,
+                indexed_at)
+            SELECT c.id, c.code, c.name,
+                CASE WHEN (c.code - 7200000) %% 23 = 0 THEN 'closed' ELSE 'published' END,
+                c.unit_id, u.county_id,
+                CASE WHEN i %% 37 = 0 THEN NULL ELSE %(today)s::date + (i %% 40 - 30) END,
+                CASE WHEN i %% 41 = 0 THEN NULL ELSE %(today)s::date + (i %% 40 - 30) + i %% 4
+                END,
+                %(now)s::timestamptz - make_interval(days => i %% 5),
+                CASE WHEN i %% 29 = 0 THEN NULL
+                     ELSE %(now)s::timestamptz + make_interval(days => i %% 9 - 4) END,
+                %(now)s::timestamptz - make_interval(days => i %% 60),
+                (ARRAY['1-1', '1-2'])[(i / 3) %% 2 + 1], '',
+                (ARRAY['5-1', '5-2', '5-3'])[(i / 7) %% 3 + 1],
+                (ARRAY['1-3-6', '1-3-7'])[(i / 5) %% 2 + 1],
+                (ARRAY['7-1', '7-2'])[i %% 2 + 1],
+                (ARRAY['["14-3"]', '["14-4"]', '["14-3", "14-4"]', '[]'])[i %% 4 + 1]::jsonb,
+                (ARRAY['["gender-equality"]', '[]', '["reading"]'])[(i / 2) %% 3 + 1]::jsonb,
+                (ARRAY['["11-1"]', '["11-3"]'])[(i / 11) %% 2 + 1]::jsonb,
+                (ARRAY['["12-1"]', '["12-2"]', '["12-1", "12-3"]'])[(i / 13) %% 3 + 1]::jsonb,
+                CASE WHEN i %% 50 = 0
+                     THEN '''閱'':1 ''閱讀'':1 ''讀'':2 ''讀理'':2 ''理'':3 ''理解'':3 ''解'':4'
+                     WHEN i %% 2 = 1 THEN '''數'':1 ''數學'':1 ''學'':2 ''學教'':2 ''教'':3'
+                     ELSE '''班'':1 ''班級'':1 ''級'':2' END::tsvector,
+                '', now()
+            FROM courses_course c
+            JOIN organizations_unit u ON u.id = c.unit_id
+            CROSS JOIN LATERAL (SELECT (c.code - 7200000)::int AS i) n
+            WHERE c.code >= 7200000;
+            ANALYZE search_coursesearchentry;
+            """,
+            {
+                "a": taipei.pk,
+                "b": newtaipei.pk,
+                "last": ROWS - 1,
+                "today": today,
+                "now": now,
+            },
+        )
+    stats._cache.clear()
+    yield {"now": now, "today": today, "taipei": taipei.county_id}
+    stats._cache.clear()
+
+
+def _same_as_search(params, now):
+    expected = [e.code for e in search(params, now=now)]
+    found = SearchResults(params, now=now)
+    assert found.count() == len(expected), params
+    paged = []
+    for offset in range(0, len(expected), 25):
+        paged += [e.code for e in found[offset : offset + 25]]
+    assert paged == expected, params
+    return found, expected
+
+
+def test_every_plan_counts_and_pages_what_search_finds(rows):
+    now, today, county = rows["now"], rows["today"], rows["taipei"]
+    every_code = {
+        "county_id": county,
+        "item": "1-3-6",
+        "level": "7-1",
+        "class_type": "1-2",
+        "delivery": ["11-3"],
+        "slots": ["12-1", "12-3"],
+        "tag": "reading",
+    }
+    cases = [
+        SearchParams(open_now=True),
+        SearchParams(open_now=True, county="63000"),  # the county by code: a join
+        SearchParams(open_now=True, county_id=county, category="5-1", sort="deadline"),
+        SearchParams(open_now=True, q="數學", category="5-1", stages=["14-3"]),
+        SearchParams(open_now=True, q="海洋教育", category="5-1"),
+        SearchParams(date_from=today, q="數學", sort="newest"),
+        SearchParams(date_from=today, date_to=today + dt.timedelta(days=5), tag="reading"),
+        SearchParams(date_from=today - dt.timedelta(days=10), category="5-2"),
+        SearchParams(q="閱讀", category="5-1", stages=["14-3", "14-4"]),
+        SearchParams(q="閱讀", **every_code),
+        SearchParams(q="閱讀理解", category="5-2"),
+        SearchParams(q="數學", category="5-1", county="65000"),
+        SearchParams(category="5-2", level="7-1", class_type="1-2", delivery=["11-3"]),
+        SearchParams(item="1-3-6", county_id=county, slots=["12-1"]),
+    ]
+    sizes = [len(_same_as_search(params, now)[1]) for params in cases]
+    # The cases are not vacuous: most find rows, several find many.
+    assert sum(1 for size in sizes if size > 0) >= 11 and max(sizes) > 100, sizes
+
+
+def test_open_now_and_dates_from_today_read_the_courses_not_yet_over_first(rows):
+    now, today = rows["now"], rows["today"]
+    found = SearchResults(SearchParams(open_now=True, category="5-1"), now=now)
+    assert found._count_source[0].endswith("registration_closes > %s")
+    # The filters are then tested on those rows, in the count and in the page.
+    assert "texteq" in found._count_base[1] and "texteq" in found._page_base[1]
+    with CaptureQueriesContext(connection) as ctx:
+        found.count()
+    assert 'WHERE "search_coursesearchentry".registration_closes >' in ctx[0]["sql"]
+    assert "OFFSET 0" in ctx[0]["sql"]
+
+    found = SearchResults(SearchParams(date_from=today, q="數學"), now=now)
+    assert found._count_source[0].endswith("end_date >= %s")
+    # Dates reaching into the past are not a narrow set.
+    found = SearchResults(SearchParams(date_from=today - dt.timedelta(days=1)), now=now)
+    assert found._count_source is None and found._count_base is found._base
+
+
+def test_a_rare_keyword_keeps_its_own_index_even_when_open_now(rows):
+    assert stats.keyword_is_rare("海洋教育")
+    found = SearchResults(SearchParams(open_now=True, q="海洋教育", category="5-1"))
+    assert found._count_source is None
+    assert "texteq" in found._count_base[1]  # and the keyword drives the count
+
+
+def test_a_keyword_no_more_common_than_the_drive_share_drives_the_count(rows):
+    share = stats.keyword_share("閱讀")
+    assert share is not None and share <= SearchResults.DRIVE_SHARE
+    found = SearchResults(SearchParams(q="閱讀", category="5-1", stages=["14-3"]))
+    where = found._count_base[1]
+    assert "texteq" in where and "jsonb_exists_any" in where and "@@" in where
+    assert found._page_base is found._base  # the page keeps its own plan
+
+    assert stats.keyword_share("數學") > SearchResults.DRIVE_SHARE
+    found = SearchResults(SearchParams(q="數學", category="5-1"))
+    assert found._count_base is found._base
+    # Without a code filter there is nothing to write unindexed.
+    found = SearchResults(SearchParams(q="閱讀"))
+    assert found._count_base is found._base
+
+
+@pytest.mark.parametrize(
+    ("params", "index"),
+    [
+        (
+            {"category": "5-2", "level": "7-1", "class_type": "1-2", "delivery": ["11-3"]},
+            "search_category_cover",
+        ),
+        (
+            {"item": "1-3-6", "stages": ["14-3"], "slots": ["12-1"], "tag": "reading"},
+            "search_topic_item_cover",
+        ),
+    ],
+)
+def test_a_count_by_codes_reads_a_covering_index_alone(rows, params, index):
+    """An index-only scan is possible only if the index carries every filtered column. (With
+    a county, the test table is small enough for the county's own index to win.)"""
+    found = SearchResults(SearchParams(**params))
+    with CaptureQueriesContext(connection) as ctx:
+        found.count()
+    sql = ctx[0]["sql"]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN " + sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert f"Index Only Scan using {index}" in plan, plan
