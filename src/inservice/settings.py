@@ -230,6 +230,9 @@ SESSION_ENGINE = env.str(
     "SESSION_ENGINE",
     default="django.contrib.sessions.backends." + ("cached_db" if _SHARED_CACHE else "db"),
 )
+# Public search results are kept this long in a shared cache (search/results_cache.py); a
+# per-process cache could serve a result another process knows is stale, so none without one.
+SEARCH_CACHE_SECONDS = env.int("SEARCH_CACHE_SECONDS", default=300 if _SHARED_CACHE else 0)
 
 # Lock-out (django-axes): 5 failures lock the username/IP pair for 30 minutes.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

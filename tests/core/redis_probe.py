@@ -14,6 +14,7 @@ from huey.contrib.djhuey import HUEY  # noqa: E402
 out = {
     "cache": settings.CACHES["default"]["BACKEND"],
     "session_engine": settings.SESSION_ENGINE,
+    "search_cache_seconds": settings.SEARCH_CACHE_SECONDS,
     "huey": type(HUEY).__name__,
 }
 if settings.REDIS_URL:

@@ -56,7 +56,7 @@ def redis_url(tmp_path):
 def _probe(tmp_path, **env) -> dict:
     return run_probe(
         PROBE,
-        drop={"REDIS_URL", "CACHE_URL", "SESSION_ENGINE"},
+        drop={"REDIS_URL", "CACHE_URL", "SESSION_ENGINE", "SEARCH_CACHE_SECONDS"},
         timeout=120,
         DJANGO_SETTINGS_MODULE="inservice.settings",
         INSERVICE_TESTING="1",
@@ -77,6 +77,8 @@ def test_with_redis_the_cache_queue_and_sessions_use_it(redis_url, tmp_path):
     assert out["dequeued_args"] == ["研習"]
     # Read through the shared cache, written to PostgreSQL.
     assert out["session_engine"] == "django.contrib.sessions.backends.cached_db"
+    # Public search results are kept in it (search/results_cache.py).
+    assert out["search_cache_seconds"] == 300
 
 
 def test_without_redis_sessions_stay_in_the_database(tmp_path):
@@ -85,3 +87,4 @@ def test_without_redis_sessions_stay_in_the_database(tmp_path):
     assert out["huey"] == "SqliteHuey"
     # A per-process cache would keep a logged-out session alive in the other processes.
     assert out["session_engine"] == "django.contrib.sessions.backends.db"
+    assert out["search_cache_seconds"] == 0

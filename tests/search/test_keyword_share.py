@@ -81,3 +81,22 @@ def test_a_rare_or_single_token_keyword_keeps_the_index(rows):
     for q in ("數位", "海洋教育"):  # one bigram; a phrase too rare to be listed
         found = SearchResults(SearchParams(q=q))
         assert found._page_base is found._base, q
+
+
+def test_the_statistics_answer_the_same_when_read_from_memory(db):
+    """Read once, then kept: the kept answer is the one first read, with or without
+    statistics (a table never analysed once made every keyword look rare)."""
+    stats._cache.clear()
+    try:
+        first = (stats.keyword_share("海洋教育"), stats.keyword_is_rare("海洋教育"))
+        kept = (stats.keyword_share("海洋教育"), stats.keyword_is_rare("海洋教育"))
+        assert kept == first
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stats WHERE tablename = 'search_coursesearchentry' "
+                "AND attname = 'search_vector' AND most_common_elems IS NOT NULL"
+            )
+            analysed = cursor.fetchone()[0] > 0
+        assert first == (None, analysed)
+    finally:
+        stats._cache.clear()

@@ -1628,6 +1628,9 @@ def generate(
         )
         prog.set_phase("analyze")
         cur.execute("ANALYZE")
+    from inservice.search import results_cache
+
+    results_cache.changed()  # the search table was written behind the app's back
     anchors = _anchors(ctx, plan, records, deep_codes, closing, started)
     path = _write_anchors(anchors, scale, seed, out_dir)
     anchors["path"] = str(path)

@@ -6,7 +6,7 @@ from django.db import connections, transaction
 
 from inservice.courses.models import Course, CourseStatus
 
-from . import tokens
+from . import results_cache, tokens
 from .models import CourseSearchEntry
 
 # Courses the public can find: approved and not cancelled (closed ones stay findable).
@@ -65,6 +65,7 @@ def index_course(course: Course) -> CourseSearchEntry | None:
         .select_for_update(of=("self",))
         .get(pk=course.pk)
     )
+    results_cache.changed()
     if course.status not in SEARCHABLE or course.published_id is None:
         CourseSearchEntry.objects.filter(course_id=course.pk).delete()
         return None
@@ -95,4 +96,5 @@ def rebuild(batch_size: int = 1000) -> int:
     # Rows of courses no longer findable (cancelled, or deleted drafts never are here).
     stale = CourseSearchEntry.objects.exclude(course__status__in=SEARCHABLE)
     stale.delete()
+    results_cache.changed()
     return count

@@ -27,8 +27,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.functional import cached_property
 
-from . import tokens
+from . import results_cache, tokens
 from .models import CourseSearchEntry
 from .stats import keyword_is_rare, keyword_share
 
@@ -410,44 +411,82 @@ class SearchResults:
         now: datetime.datetime | None = None,
         cap: int = 10_000,
         using: str | None = None,
+        cached: bool = False,
     ):
-        from django.db import connections
+        from django.db import connections, router
 
         self.now = now or timezone.now()
+        self.params = params
         self.sort = _sort(params)
         self.cap = cap
-        self._filtered = filtered(params, now=self.now, using=using)
-        self._connection = connections[self._filtered.db]
-        self._base = _from_where(self._filtered)
+        self._using = using
+        self._connection = connections[using or router.db_for_read(CourseSearchEntry)]
         self._count: int | None = None
-        # The count's source (a fence, see `_count_plan`), and the compiled filters the count
-        # and the page use; each is `_base` unless a plan below writes some tests unindexed.
-        self._count_source = None
-        self._count_base = self._page_base = self._base
-        if self._base is None or self._connection.vendor != "postgresql":
-            return
-        self._count_source, keyword_drives = self._count_plan(params)
+        # The public list keeps its results in the shared cache (results_cache.py); other
+        # callers (alerts, exports) read the table.
+        self._cache_prefix = (
+            results_cache.prefix()
+            if cached and results_cache.cacheable(params, self.sort)
+            else None
+        )
+
+    def _cache_key(self, part: str) -> str:
+        return results_cache.key(
+            self._cache_prefix,
+            self.params,
+            self.sort,
+            timezone.localdate(self.now),
+            self.cap,
+            part,
+        )
+
+    @cached_property
+    def _base(self) -> tuple[str, str, list] | None:
+        return _from_where(filtered(self.params, now=self.now, using=self._using))
+
+    @cached_property
+    def _plan(self):
+        """(count source, count's compiled filters, page's compiled filters): the fence and
+        the tests written unindexed that `_count_plan` and `_walk_keyword` choose; each
+        compiled part is `_base` unless some test is written unindexed."""
+        base = self._base
+        if base is None or self._connection.vendor != "postgresql":
+            return None, base, base
+        params = self.params
+        source, keyword_drives = self._count_plan(params)
         walk = self._walk_keyword(params)
-        narrow = self._count_source is not None
+        narrow = source is not None
 
         def compiled(keyword_indexed=True, filters_indexed=True):
             if keyword_indexed and filters_indexed:
-                return self._base
+                return base
             return _from_where(
                 filtered(
                     params,
                     now=self.now,
-                    using=using,
+                    using=self._using,
                     keyword_indexed=keyword_indexed,
                     filters_indexed=filters_indexed,
                 )
             )
 
-        if keyword_drives or narrow:
-            self._count_base = compiled(filters_indexed=False)
+        count_base = compiled(filters_indexed=False) if keyword_drives or narrow else base
         # Within a narrow set the page checks the filters on its rows too: a county's bitmap
         # (~300,000 rows) ANDed into a segment that holds nothing costs ~60 ms.
-        self._page_base = compiled(keyword_indexed=not walk, filters_indexed=not narrow)
+        page_base = compiled(keyword_indexed=not walk, filters_indexed=not narrow)
+        return source, count_base, page_base
+
+    @property
+    def _count_source(self):
+        return self._plan[0]
+
+    @property
+    def _count_base(self):
+        return self._plan[1]
+
+    @property
+    def _page_base(self):
+        return self._plan[2]
 
     # A count reads at most cap + 1 matches, but PostgreSQL chooses a bitmap plan by the cost
     # of reading every match: it ANDs the bitmaps of broad filters (a county, a category,
@@ -501,21 +540,30 @@ class SearchResults:
 
     def count(self) -> int:
         if self._count is None:
-            if self._base is None:
-                self._count = 0
+            if self._cache_prefix is not None:
+                key = self._cache_key("count")
+                self._count = results_cache.get(key)
+                if self._count is None:
+                    self._count = self._count_rows()
+                    results_cache.put(key, self._count)
             else:
-                from_, where, params = self._count_base
-                if self._count_source is not None:
-                    condition, condition_params = self._count_source
-                    alone = f"(SELECT * FROM {_T} WHERE {condition} OFFSET 0) {_T}"  # noqa: S608
-                    from_ = from_.replace(_T, alone, 1)
-                    params = [*condition_params, *params]
-                sql = (
-                    f"SELECT COUNT(*) FROM (SELECT 1 FROM {from_}"  # noqa: S608
-                    f"{' WHERE ' + where if where else ''} LIMIT {int(self.cap) + 1}) c"
-                )
-                self._count = self._execute(sql, params)[0][0]
+                self._count = self._count_rows()
         return self._count
+
+    def _count_rows(self) -> int:
+        if self._base is None:
+            return 0
+        from_, where, params = self._count_base
+        if self._count_source is not None:
+            condition, condition_params = self._count_source
+            alone = f"(SELECT * FROM {_T} WHERE {condition} OFFSET 0) {_T}"  # noqa: S608
+            from_ = from_.replace(_T, alone, 1)
+            params = [*condition_params, *params]
+        sql = (
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM {from_}"  # noqa: S608
+            f"{' WHERE ' + where if where else ''} LIMIT {int(self.cap) + 1}) c"
+        )
+        return self._execute(sql, params)[0][0]
 
     def __len__(self):
         return self.count()
@@ -531,17 +579,27 @@ class SearchResults:
         if stop is None or stop <= start or start >= self.count():
             return []
         stop = min(stop, self.count())
-        connection_ = self._connection
+        if self._cache_prefix is not None:
+            key = self._cache_key(f"rows:{start}:{stop}")
+            rows = results_cache.get(key)
+            if rows is None:
+                rows = self._page_rows(start, stop)
+                results_cache.put(key, rows)
+        else:
+            rows = self._page_rows(start, stop)
+        return [_entry(row, self._connection) for row in rows]
+
+    def _page_rows(self, start: int, stop: int) -> list[tuple]:
         sql, params = page_sql(
             self._page_base,
             self.sort,
             self.now,
             start,
             stop - start,
-            ops=connection_.ops,
-            pg=connection_.vendor == "postgresql",
+            ops=self._connection.ops,
+            pg=self._connection.vendor == "postgresql",
         )
-        return [_entry(row, connection_) for row in self._execute(sql, params)]
+        return self._execute(sql, params)
 
 
 def _has_code_filter(params: SearchParams) -> bool:

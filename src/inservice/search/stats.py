@@ -16,7 +16,8 @@ from django.db import connections
 from . import tokens
 
 _TTL = 600.0  # seconds; ANALYZE (autovacuum) changes them slowly
-_cache: dict[str, tuple[float, dict[str, float], float] | None] = {}
+# alias → (when read, (listed shares, smallest share) or None without statistics)
+_cache: dict[str, tuple[float, tuple[dict[str, float], float] | None]] = {}
 
 
 def _element_shares(using: str) -> tuple[dict[str, float], float] | None:
@@ -24,21 +25,20 @@ def _element_shares(using: str) -> tuple[dict[str, float], float] | None:
     (every lexeme not listed is rarer); None without statistics."""
     cached = _cache.get(using)
     if cached is not None and time.monotonic() - cached[0] < _TTL:
-        return cached[1], cached[2]
+        return cached[1]
     with connections[using].cursor() as cursor:
         cursor.execute(
             "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
             "WHERE tablename = 'search_coursesearchentry' AND attname = 'search_vector'"
         )
         row = cursor.fetchone()
-    if not row or not row[0] or not row[1]:
-        _cache[using] = (time.monotonic(), {}, 1.0)
-        return None
-    elements, shares = row
-    listed = dict(zip(elements, shares[: len(elements)], strict=True))
-    floor = min(listed.values())
-    _cache[using] = (time.monotonic(), listed, floor)
-    return listed, floor
+    found = None
+    if row and row[0] and row[1]:
+        elements, shares = row
+        listed = dict(zip(elements, shares[: len(elements)], strict=True))
+        found = (listed, min(listed.values()))
+    _cache[using] = (time.monotonic(), found)
+    return found
 
 
 def keyword_is_rare(query: str, using: str = "default") -> bool:

@@ -114,7 +114,7 @@ def _render(request, *, county=None, unit=None):
     if unit is not None:
         params.unit_id = unit.pk
     now = timezone.now()
-    found = SearchResults(params, now=now, cap=MAX_RESULTS)
+    found = SearchResults(params, now=now, cap=MAX_RESULTS, cached=True)
     paginator = CappedPaginator(found, PAGE_SIZE)
     requested = _page_number(request.GET.get("page"))
     beyond_cap = found.more_than_cap and requested is not None and requested > paginator.num_pages

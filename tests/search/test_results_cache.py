@@ -1,0 +1,125 @@
+"""Search results kept in the shared cache (search/results_cache.py): the same search again
+costs no SQL, any write to the search table is seen at once, and searches that change with
+the time of day are never kept."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from inservice.accounts.models import StaffRole
+from inservice.organizations.models import County
+from inservice.search import index
+from inservice.search.query import SearchParams, SearchResults
+from tests.factories import StaffFactory, UnitFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def kept(settings):
+    settings.SEARCH_CACHE_SECONDS = 300
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def school():
+    return UnitFactory(county=County.objects.get(code="63000"), name="民權國小")
+
+
+def _reads(ctx) -> int:
+    """Statements reading the search table (not its statistics, read once a process)."""
+    return sum(
+        "search_coursesearchentry" in q["sql"] and "pg_stats" not in q["sql"]
+        for q in ctx.captured_queries
+    )
+
+
+def _unmasked(html: str) -> str:
+    """The page without its CSRF token (masked afresh on every response)."""
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+
+
+def _search_sql(client, url) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get(url).content.decode()
+    return _reads(ctx), html
+
+
+def test_the_same_search_again_costs_no_sql(client, kept, publish, school):
+    for n in range(3):
+        publish(school, name=f"數學工作坊{n}")
+    url = "/courses/?q=數學&county=63000"
+    queries, first = _search_sql(client, url)
+    assert queries == 2 and "找到 3 門課程" in first
+    queries, again = _search_sql(client, url)
+    assert queries == 0 and _unmasked(again) == _unmasked(first)
+    # Another page, order or filter is another search.
+    assert _search_sql(client, url + "&sort=newest")[0] == 2
+    assert _search_sql(client, "/courses/?q=數學")[0] == 2
+
+
+def test_a_published_or_cancelled_course_is_seen_at_once(
+    client, kept, publish, school, django_capture_on_commit_callbacks
+):
+    publish(school, name="數學工作坊一")
+    url = "/courses/?q=數學"
+    assert "找到 1 門課程" in _search_sql(client, url)[1]
+    course = publish(school, name="數學工作坊二")
+    queries, html = _search_sql(client, url)
+    assert queries == 2 and "找到 2 門課程" in html and "數學工作坊二" in html
+
+    from inservice.courses.services import lifecycle
+
+    organizer = StaffFactory(unit=school, role=StaffRole.OPERATOR).user
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.cancel_course(actor=organizer, course=course, reason="颱風停課")
+    assert "找到 1 門課程" in _search_sql(client, url)[1]
+
+
+def test_a_rebuild_is_seen_at_once(
+    client, kept, publish, school, django_capture_on_commit_callbacks
+):
+    publish(school, name="數學工作坊一")
+    url = "/courses/?q=數學"
+    assert "找到 1 門課程" in _search_sql(client, url)[1]
+    with connection.cursor() as cursor:  # behind the app's back, then rebuilt
+        cursor.execute("DELETE FROM search_coursesearchentry")
+    assert "找到 1 門課程" in _search_sql(client, url)[1]  # still the kept result
+    with django_capture_on_commit_callbacks(execute=True):
+        index.rebuild()
+    assert _search_sql(client, url)[0] == 2
+
+
+@pytest.mark.parametrize("query", ["open=on", "sort=deadline"])
+def test_searches_that_change_with_the_time_of_day_are_not_kept(
+    client, kept, publish, school, query
+):
+    publish(school, name="數學工作坊")
+    url = "/courses/?q=數學&" + query
+    assert _search_sql(client, url)[0] >= 1
+    assert _search_sql(client, url)[0] >= 1
+
+
+def test_a_new_day_is_a_new_search(kept, publish, school):
+    publish(school, name="數學工作坊")
+    now = timezone.now()
+    params = SearchParams(q="數學")
+    assert SearchResults(params, now=now, cached=True).count() == 1
+    with CaptureQueriesContext(connection) as ctx:
+        SearchResults(params, now=now, cached=True).count()
+        SearchResults(params, now=now + dt.timedelta(days=1), cached=True).count()
+    assert _reads(ctx) == 1
+
+
+def test_nothing_is_kept_without_a_shared_cache(client, publish, school, settings):
+    assert settings.SEARCH_CACHE_SECONDS == 0  # tests run on the per-process cache
+    publish(school, name="數學工作坊")
+    assert _search_sql(client, "/courses/?q=數學")[0] == 2
+    assert _search_sql(client, "/courses/?q=數學")[0] == 2
