@@ -33,8 +33,7 @@ RESULTS = ROOT / "bench" / "results"
 HOST = "127.0.0.1"
 
 # Defaults per scale: requests per search query (alone, kept and cold), seconds of the
-# throughput run,
-# requests for the records page and the transcript.
+# throughput run, requests for the records page and the transcript.
 SCALE_DEFAULTS = {
     "tiny": {
         "search_n": 10, "search_cold_n": 3, "search_seconds": 5, "records_n": 20,
