@@ -1,6 +1,6 @@
 """Search results kept in the shared cache (search/results_cache.py): the same search again
-costs no SQL, any write to the search table is seen at once, and searches that change with
-the time of day are never kept."""
+costs no SQL, any write to the search table is seen at once, and a search that changes with
+the time of day is kept only until the next registration opens or closes."""
 
 import datetime as dt
 import re
@@ -97,14 +97,31 @@ def test_a_rebuild_is_seen_at_once(
     assert _search_sql(client, url)[0] == 2
 
 
-@pytest.mark.parametrize("query", ["open=on", "sort=deadline"])
-def test_searches_that_change_with_the_time_of_day_are_not_kept(
-    client, kept, publish, school, query
-):
-    publish(school, name="數學工作坊")
-    url = "/courses/?q=數學&" + query
-    assert _search_sql(client, url)[0] >= 1
-    assert _search_sql(client, url)[0] >= 1
+def test_open_now_is_kept_until_a_registration_opens_or_closes(kept, publish, school):
+    course = publish(school, name="數學工作坊")
+    version = course.published
+    opens, closes = version.registration_opens, version.registration_closes
+    now = timezone.now()
+    assert now < opens < closes
+    minute = dt.timedelta(minutes=1)
+
+    def open_now(at, sort="start"):
+        params = SearchParams(q="數學", open_now=True, sort=sort)
+        with CaptureQueriesContext(connection) as ctx:
+            count = SearchResults(params, now=at, cached=True).count()
+        return count, _reads(ctx)
+
+    # The first search also reads the next boundary (the course's opening): two probes.
+    assert open_now(now) == (0, 3)
+    assert open_now(now + minute) == (0, 0)  # kept: nothing opened or closed since
+    # A week later is another day (counted again), but the boundary read is still good.
+    assert open_now(opens - minute) == (0, 1)
+    assert open_now(opens - minute) == (0, 0)
+    assert open_now(opens + minute) == (1, 3)  # it opened: computed again
+    assert open_now(opens + 2 * minute) == (1, 0)
+    assert open_now(closes + minute) == (0, 3)  # it closed
+    # The deadline order changes at the same moments.
+    assert open_now(closes + 2 * minute, sort="deadline") == (0, 1)
 
 
 def test_a_new_day_is_a_new_search(kept, publish, school):

@@ -148,3 +148,19 @@ def test_option_lists_are_cached_and_follow_changes(client, db):
     assert '<option value="63000">台北市</option>' in html
     html = client.get("/courses/?county=63000").content.decode()
     assert '<option value="63000" selected>台北市</option>' in html
+
+
+@pytest.mark.parametrize(
+    ("name", "placeholder", "value"),
+    [
+        ("courses:public_detail", 987654321, 9000123),
+        ("course_search_unit", "UNITCODE", "013601"),
+        ("course_search_unit", "UNITCODE", "北市 A#1?x=%"),
+    ],
+)
+def test_result_links_are_what_reverse_gives(name, placeholder, value):
+    from django.urls import reverse
+
+    from inservice.search.views import _url_maker
+
+    assert _url_maker(name, placeholder)(value) == reverse(name, args=[value])

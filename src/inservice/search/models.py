@@ -80,6 +80,8 @@ class CourseSearchEntry(models.Model):
                 name="search_ends_before_start",
             ),
             models.Index(fields=["registration_closes", "code"], name="search_closes_code"),
+            # The next registration opening, which ends a kept "open now" result.
+            models.Index(fields=["registration_opens"], name="search_opens"),
             models.Index(fields=["-registration_closes", "code"], name="search_closes_desc"),
             models.Index(fields=["published_at", "code"], name="search_published_code"),
             models.Index(fields=["county", "-start_date", "code"], name="search_county_start_desc"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.contrib.postgres.search import SearchQueryField
 from django.db import connection
@@ -424,11 +425,25 @@ class SearchResults:
         self._count: int | None = None
         # The public list keeps its results in the shared cache (results_cache.py); other
         # callers (alerts, exports) read the table.
-        self._cache_prefix = (
-            results_cache.prefix()
-            if cached and results_cache.cacheable(params, self.sort)
-            else None
-        )
+        self._cache_prefix = results_cache.prefix() if cached and results_cache.enabled() else None
+        self._until = ""
+        if self._cache_prefix is not None and results_cache.timed(params, self.sort):
+            self._until = results_cache.next_boundary(
+                self._cache_prefix, self.now, self._next_boundary
+            )
+
+    def _next_boundary(self, now: datetime.datetime):
+        """The next registration opening or closing after `now` (two index probes)."""
+        moments = [
+            CourseSearchEntry.objects.using(self._connection.alias)
+            .filter(**{f"{name}__gt": now})
+            .order_by(name)
+            .values_list(name, flat=True)
+            .first()
+            for name in ("registration_opens", "registration_closes")
+        ]
+        moments = [m for m in moments if m is not None]
+        return min(moments) if moments else None
 
     def _cache_key(self, part: str) -> str:
         return results_cache.key(
@@ -438,6 +453,7 @@ class SearchResults:
             timezone.localdate(self.now),
             self.cap,
             part,
+            self._until,
         )
 
     @cached_property
@@ -616,23 +632,51 @@ def _has_code_filter(params: SearchParams) -> bool:
     )
 
 
-def _entry(row: tuple, connection_) -> CourseSearchEntry:
-    """A result row as an (unsaved-looking) search entry with its unit and county attached:
-    what the list template reads, without the ORM's per-query compilation."""
-    from inservice.organizations.models import County, Unit
+class ResultUnit(NamedTuple):
+    pk: int
+    code: str
+    name: str
 
+
+class ResultCounty(NamedTuple):
+    pk: int
+    code: str
+    name: str
+
+
+@dataclass(slots=True)
+class ResultRow:
+    """One course in a page of results: what the list shows (its link, unit, county, dates
+    and registration state). Built from the page's row; a model instance with its unit and
+    county cost ~85 µs a row, a fifth of a kept page's Python."""
+
+    course_id: int
+    code: int
+    name: str
+    status: str
+    unit_id: int
+    county_id: int | None
+    start_date: datetime.date | None
+    end_date: datetime.date | None
+    registration_opens: datetime.datetime | None
+    registration_closes: datetime.datetime | None
+    unit: ResultUnit
+    county: ResultCounty | None
+
+    registration_last_day = CourseSearchEntry.registration_last_day
+
+
+def _entry(row: tuple, connection_) -> ResultRow:
     values = dict(zip(_ROW_COLUMNS, row[: len(_ROW_COLUMNS)], strict=True))
     unit_code, unit_name, county_code, county_name = row[len(_ROW_COLUMNS) :]
     if connection_.vendor != "postgresql":  # SQLite returns dates and times as text
         values = _converted(values)
-    entry = CourseSearchEntry(**values)
-    entry.unit = Unit(pk=values["unit_id"], code=unit_code, name=unit_name)
-    entry.county = (
-        County(pk=values["county_id"], code=county_code, name=county_name)
-        if values["county_id"] is not None
-        else None
+    county_id = values["county_id"]
+    return ResultRow(
+        **values,
+        unit=ResultUnit(values["unit_id"], unit_code, unit_name),
+        county=ResultCounty(county_id, county_code, county_name) if county_id is not None else None,
     )
-    return entry
 
 
 def _converted(values: dict) -> dict:

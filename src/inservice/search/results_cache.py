@@ -8,9 +8,11 @@ while all of these hold:
   `index.rebuild`, a generated dataset) replaces a generation token, part of every key;
 - it is still the same day (the default order puts courses not yet over first);
 - it is younger than `SEARCH_CACHE_SECONDS` (a unit's or county's new name, shown beside
-  each course, reaches the list within that time).
-Searches whose rows change with the time of day are never kept: registration open now, and
-the deadline order (its first group is the registration still open).
+  each course, reaches the list within that time);
+- for the searches whose rows change with the time of day — registration open now, and the
+  deadline order (its first group is the registration still open) — no course's
+  registration has opened or closed since: the next such moment is part of their key
+  (`next_boundary`).
 
 Only a cache every process shares can be used: a per-process cache would keep serving a
 generation that another process has already replaced. Without one, `SEARCH_CACHE_SECONDS`
@@ -35,8 +37,27 @@ def seconds() -> int:
     return int(getattr(settings, "SEARCH_CACHE_SECONDS", 0) or 0)
 
 
-def cacheable(params, sort: str) -> bool:
-    return seconds() > 0 and not params.open_now and sort != "deadline"
+def enabled() -> bool:
+    return seconds() > 0
+
+
+def timed(params, sort: str) -> bool:
+    """Whether the search's rows change when a registration opens or closes."""
+    return params.open_now or sort == "deadline"
+
+
+def next_boundary(prefix_: str, now: datetime.datetime, read) -> str:
+    """The next moment any course's registration opens or closes, after `now` (ISO text;
+    "none" if there is none), kept under the generation until it passes. `read(now)` asks
+    the database."""
+    cache_key = f"{prefix_}:boundary"
+    kept = cache.get(cache_key)
+    if kept is not None and (kept == "none" or now < datetime.datetime.fromisoformat(kept)):
+        return kept
+    moment = read(now)
+    value = moment.isoformat() if moment is not None else "none"
+    cache.set(cache_key, value, timeout=seconds())
+    return value
 
 
 def _generation() -> str:
@@ -63,11 +84,13 @@ def prefix() -> str:
     return f"search:{_generation()}"
 
 
-def key(prefix_: str, params, sort: str, today: datetime.date, cap: int, part: str) -> str:
+def key(
+    prefix_: str, params, sort: str, today: datetime.date, cap: int, part: str, until: str = ""
+) -> str:
     """One cache key per search (all its parameters), day, cap and part ("count" or a
-    row range), under a generation's prefix."""
+    row range), and for a timed search the next boundary, under a generation's prefix."""
     values = dataclasses.asdict(params)
-    values.update(sort=sort, today=today.isoformat(), cap=cap, part=part)
+    values.update(sort=sort, today=today.isoformat(), cap=cap, part=part, until=until)
     digest = hashlib.sha256(repr(sorted(values.items())).encode()).hexdigest()[:32]
     return f"{prefix_}:{digest}"
 

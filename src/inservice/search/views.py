@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.core.paginator import Page, Paginator
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.translation import gettext
 
 from inservice.core.access import public
@@ -49,6 +52,13 @@ _ROW_HTML = """
     </li>"""
 
 
+def _url_maker(name: str, placeholder):
+    """`reverse(name, args=[x])` for many x: reversed once with a placeholder, then filled
+    in (forty `reverse` calls were a tenth of a kept page's Python)."""
+    before, after = reverse(name, args=[placeholder]).split(str(placeholder))
+    return lambda value: f"{before}{quote(str(value), safe=RFC3986_SUBDELIMS + '/~:@')}{after}"
+
+
 def _rows(entries, now) -> list[str]:
     """The result list items (HTML, every value escaped by format_html)."""
     states = {
@@ -65,6 +75,8 @@ def _rows(entries, now) -> list[str]:
         "registration_label": gettext("報名"),
     }
     window = gettext("%(opens)s 起，至 %(last)s 止")
+    course_url = _url_maker("courses:public_detail", 987654321)
+    unit_url = _url_maker("course_search_unit", "UNITCODE")
     rows = []
     for entry in entries:
         state = registration_state(entry, now)
@@ -76,10 +88,10 @@ def _rows(entries, now) -> list[str]:
         rows.append(
             format_html(
                 _ROW_HTML,
-                url=reverse("courses:public_detail", args=[entry.code]),
+                url=course_url(entry.code),
                 name=entry.name,
                 code=entry.code,
-                unit_url=reverse("course_search_unit", args=[entry.unit.code]),
+                unit_url=unit_url(entry.unit.code),
                 unit=entry.unit.name,
                 county=f"（{entry.county.name}）" if entry.county else "",
                 dates=dates,
