@@ -22,12 +22,14 @@ if ! command -v pgbench >/dev/null; then
   command -v pgbench >/dev/null || { echo "pgbench is not available" >&2; exit 1; }
 fi
 
-# The bench cluster: production-like durability (fsync, synchronous commit) and more shared
-# buffers than the test cluster; BENCH_PG_OPTS adds or overrides server options.
+# The bench cluster: production-like durability (fsync, synchronous commit), the server
+# settings docs/deployment.md gives for production (SSD storage: random_page_cost 1.1) and
+# more shared buffers than the test cluster; BENCH_PG_OPTS adds or overrides server options.
 export INSERVICE_PGDATA=${BENCH_PGDATA:-$ROOT/.pg-bench}
 export INSERVICE_PGPORT=${BENCH_PGPORT:-54339}
 export INSERVICE_PGOPTS="-c fsync=on -c synchronous_commit=on -c full_page_writes=on \
 -c shared_buffers=${BENCH_SHARED_BUFFERS:-1GB} -c effective_cache_size=4GB -c work_mem=16MB \
+-c random_page_cost=1.1 \
 -c maintenance_work_mem=512MB -c max_wal_size=4GB -c checkpoint_timeout=15min ${BENCH_PG_OPTS:-}"
 DB="bench_${SCALE}_${SEED}"
 export INSERVICE_PGDB=$DB
