@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from inservice.catalog import codes, selectors
+from inservice.core import widgets
 from inservice.organizations.models import County, Unit
 
 from .query import SearchParams
@@ -103,14 +104,20 @@ class SearchForm(forms.Form):
         label=_("關鍵字（課程名稱、大綱或開課單位）"), max_length=100, required=False
     )
     county = _CachedSelect(label=_("縣市"), required=False)
-    unit = forms.CharField(label=_("開課單位代碼"), max_length=20, required=False)
+    unit = forms.CharField(
+        label=_("開課單位代碼"), max_length=20, required=False, widget=widgets.TextInput
+    )
     open = forms.BooleanField(label=_("只顯示目前可報名的課程"), required=False)
     stage = _CachedMultiple(
         label=_("參加對象教育階段別"), required=False, widget=forms.CheckboxSelectMultiple
     )
     category = _CachedSelect(label=_("進修範疇"), required=False)
     item = forms.CharField(
-        label=_("課程細項代碼"), max_length=12, required=False, help_text=_("例如 1-3-6")
+        label=_("課程細項代碼"),
+        max_length=12,
+        required=False,
+        help_text=_("例如 1-3-6"),
+        widget=widgets.TextInput,
     )
     level = _CachedSelect(label=_("進修階層"), required=False)
     tag = _CachedSelect(label=_("專案屬性標籤"), required=False)
@@ -124,7 +131,8 @@ class SearchForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # `from` and `to` are Python keywords: declared here.
-        date_input = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        # Written in Python (core.widgets): the same HTML as Django's widget templates.
+        date_input = widgets.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
         self.fields["from"] = forms.DateField(
             label=_("課程日期起"), required=False, widget=date_input
         )

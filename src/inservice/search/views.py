@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from urllib.parse import quote
 
 from django.core.paginator import Page, Paginator
@@ -9,8 +10,8 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.html import format_html
 from django.utils.http import RFC3986_SUBDELIMS
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from inservice.core.access import public
@@ -59,8 +60,16 @@ def _url_maker(name: str, placeholder):
     return lambda value: f"{before}{quote(str(value), safe=RFC3986_SUBDELIMS + '/~:@')}{after}"
 
 
+def _html(template: str, **values) -> SafeString:
+    """`format_html` for plain values: each escaped as Django's `escape` does, without the
+    lazy-string checks (240 of them a page were a sixth of a kept page's Python)."""
+    return mark_safe(  # noqa: S308 (every value is escaped here)
+        template.format(**{name: html.escape(str(value)) for name, value in values.items()})
+    )
+
+
 def _rows(entries, now) -> list[str]:
-    """The result list items (HTML, every value escaped by format_html)."""
+    """The result list items (HTML, every value escaped)."""
     states = {
         "open": gettext("報名中"),
         "not_yet": gettext("尚未開放報名"),
@@ -86,7 +95,7 @@ def _rows(entries, now) -> list[str]:
         opens = entry.registration_opens
         last = entry.registration_last_day
         rows.append(
-            format_html(
+            _html(
                 _ROW_HTML,
                 url=course_url(entry.code),
                 name=entry.name,
