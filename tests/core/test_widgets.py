@@ -79,3 +79,31 @@ def test_record_filter_form_renders_as_with_the_templates(query):
         fast = str(bound)
         template = forms.Widget.render(widget, bound.html_name, bound.value(), attrs)
         assert fast == template, name
+
+
+def test_the_widgets_write_their_html_without_the_template_engine():
+    """The point of core.widgets: no widget template is rendered (an input once fell back
+    to its template whenever its class named text.html or date.html rather than input.html,
+    with the same output and none of the speed)."""
+    from django.test.signals import template_rendered
+
+    seen = []
+
+    def listener(sender, template, **kwargs):
+        seen.append(template.name)
+
+    template_rendered.connect(listener)
+    try:
+        forms.TextInput().render("f", "x")
+        assert seen, "the stock widget renders its template (the listener works)"
+        seen.clear()
+        for widget in (
+            widgets.TextInput(attrs={"maxlength": 100}),
+            widgets.NumberInput(),
+            widgets.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            widgets.Select(choices=[("a", "甲")]),
+        ):
+            widget.render("f", "a", {"id": "id_f"})
+    finally:
+        template_rendered.disconnect(listener)
+    assert seen == []

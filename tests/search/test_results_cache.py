@@ -114,14 +114,15 @@ def test_open_now_is_kept_until_a_registration_opens_or_closes(kept, publish, sc
     # The first search also reads the next boundary (the course's opening): two probes.
     assert open_now(now) == (0, 3)
     assert open_now(now + minute) == (0, 0)  # kept: nothing opened or closed since
-    # A week later is another day (counted again), but the boundary read is still good.
-    assert open_now(opens - minute) == (0, 1)
+    # A week later is another day: counted again (and the next moment read again).
+    assert open_now(opens - minute) == (0, 3)
     assert open_now(opens - minute) == (0, 0)
     assert open_now(opens + minute) == (1, 3)  # it opened: computed again
     assert open_now(opens + 2 * minute) == (1, 0)
     assert open_now(closes + minute) == (0, 3)  # it closed
     # The deadline order changes at the same moments.
-    assert open_now(closes + 2 * minute, sort="deadline") == (0, 1)
+    assert open_now(closes + 2 * minute, sort="deadline") == (0, 3)
+    assert open_now(closes + 3 * minute, sort="deadline") == (0, 0)
 
 
 def test_a_new_day_is_a_new_search(kept, publish, school):
@@ -140,3 +141,30 @@ def test_nothing_is_kept_without_a_shared_cache(client, publish, school, setting
     publish(school, name="數學工作坊")
     assert _search_sql(client, "/courses/?q=數學")[0] == 2
     assert _search_sql(client, "/courses/?q=數學")[0] == 2
+
+
+def test_a_kept_page_is_one_round_trip_to_the_cache(client, kept, publish, school, monkeypatch):
+    """The generation token, the count and the page in one MGET (and the form's option lists
+    from the process's own copy)."""
+    from inservice.search import forms, results_cache
+
+    publish(school, name="數學工作坊")
+    url = "/courses/?q=數學&page=1"
+    client.get(url)
+    calls = []
+
+    class Counting:
+        def __getattr__(self, name):
+            method = getattr(cache, name)
+
+            def counted(*args, **kwargs):
+                calls.append(name)
+                return method(*args, **kwargs)
+
+            return counted
+
+    monkeypatch.setattr(results_cache, "cache", Counting())
+    monkeypatch.setattr(forms, "cache", Counting())
+    queries, html = _search_sql(client, url)
+    assert queries == 0 and "找到 1 門課程" in html
+    assert calls == ["get_many"]

@@ -34,9 +34,15 @@ def attrs_html(attrs: dict) -> str:
     )
 
 
+# Django's input widgets' own templates: each only includes input.html.
+_INPUT_TEMPLATES = frozenset(
+    f"django/forms/widgets/{name}.html" for name in ("input", "text", "number", "date")
+)
+
+
 class FastInputMixin:
     def render(self, name, value, attrs=None, renderer=None):
-        if self.template_name != "django/forms/widgets/input.html":
+        if self.template_name not in _INPUT_TEMPLATES:
             return super().render(name, value, attrs, renderer)
         widget = self.get_context(name, value, attrs)["widget"]
         value_html = "" if widget["value"] is None else f' value="{_text(widget["value"])}"'

@@ -4,11 +4,13 @@ its own condition (reported as a notice); the rest of the search still runs."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 from django import forms
 from django.core.cache import cache
 from django.forms.boundfield import BoundField
+from django.utils.choices import normalize_choices
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -35,10 +37,19 @@ def _code_choices(table: str) -> list[tuple[str, str]]:
     return [(code, f"{code} {name}") for code, name in codes.names(table).items()]
 
 
+# The lists as this process last read them, and until when (monotonic seconds): reading
+# and unpickling them from Redis on every search page was a round trip of a kept page's two.
+_LOCAL: list = [0.0, None]
+_LOCAL_SECONDS = 10.0
+
+
 def choice_lists() -> dict:
     """The form's option lists (counties, code tables, tags), built once and kept in the
     cache; `clear_choices` drops them when a county or a catalog row changes (receivers.py),
-    and the timeout bounds staleness where a per-process cache cannot be told."""
+    and the timeout bounds staleness where a per-process cache cannot be told. Each process
+    also keeps them for `_LOCAL_SECONDS`: another process sees a change that much later."""
+    if _LOCAL[1] is not None and time.monotonic() < _LOCAL[0]:
+        return _LOCAL[1]
     value = cache.get(CHOICES_KEY)
     if value is None:
         value = {
@@ -55,11 +66,43 @@ def choice_lists() -> dict:
             "tag": [(t.code, t.name) for t in selectors.all_tags()],
         }
         cache.set(CHOICES_KEY, value, CHOICES_TIMEOUT)
+    _LOCAL[:] = [time.monotonic() + _LOCAL_SECONDS, value]
     return value
+
+
+def _normalized_choices(lists: dict) -> dict[str, list]:
+    """The fields' choices for a version of the lists, normalized once per process."""
+    cached = _NORMALIZED.get(lists["version"])
+    if cached is None:
+        everything = _("（不限）")  # lazy: each page's language
+        with_all = ("county", "category", "level", "class_type", "tag")
+        cached = {
+            name: normalize_choices(
+                [("", everything), *lists[name]] if name in with_all else lists[name]
+            )
+            for name in (*with_all, "stage", "delivery", "slot")
+        }
+        _NORMALIZED.clear()
+        _NORMALIZED[lists["version"]] = cached
+    return cached
+
+
+_NORMALIZED: dict[str, dict[str, list]] = {}
+
+
+def _set_choices(field: forms.ChoiceField, choices: list) -> None:
+    """`field.choices = choices` for choices already normalized: the public setter
+    normalizes them again, on the field and on its widget (~80 options, a tenth of a kept
+    search page's Python). Shared between requests: neither the field nor the widget
+    changes them."""
+    field._choices = choices
+    field.widget._choices = choices
 
 
 def clear_choices() -> None:
     cache.delete(CHOICES_KEY)
+    _LOCAL[:] = [0.0, None]
+    _NORMALIZED.clear()
     _WIDGETS.clear()
 
 
@@ -99,6 +142,10 @@ class _CachedMultiple(forms.MultipleChoiceField):
     bound_field_class = _CachedBoundField
 
 
+class _CachedBoolean(forms.BooleanField):
+    bound_field_class = _CachedBoundField
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(
         label=_("關鍵字（課程名稱、大綱或開課單位）"), max_length=100, required=False
@@ -107,7 +154,7 @@ class SearchForm(forms.Form):
     unit = forms.CharField(
         label=_("開課單位代碼"), max_length=20, required=False, widget=widgets.TextInput
     )
-    open = forms.BooleanField(label=_("只顯示目前可報名的課程"), required=False)
+    open = _CachedBoolean(label=_("只顯示目前可報名的課程"), required=False)
     stage = _CachedMultiple(
         label=_("參加對象教育階段別"), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -130,28 +177,11 @@ class SearchForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # `from` and `to` are Python keywords: declared here.
-        # Written in Python (core.widgets): the same HTML as Django's widget templates.
-        date_input = widgets.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-        self.fields["from"] = forms.DateField(
-            label=_("課程日期起"), required=False, widget=date_input
-        )
-        self.fields["to"] = forms.DateField(
-            label=_("課程日期迄"), required=False, widget=date_input
-        )
-        everything = _("（不限）")
         lists = choice_lists()
         self.choices_version = lists["version"]
         self.county_ids = lists["county_ids"]
-        fields = self.fields
-        fields["county"].choices = [("", everything), *lists["county"]]
-        fields["stage"].choices = lists["stage"]
-        fields["category"].choices = [("", everything), *lists["category"]]
-        fields["level"].choices = [("", everything), *lists["level"]]
-        fields["class_type"].choices = [("", everything), *lists["class_type"]]
-        fields["delivery"].choices = lists["delivery"]
-        fields["slot"].choices = lists["slot"]
-        fields["tag"].choices = [("", everything), *lists["tag"]]
+        for name, choices in _normalized_choices(lists).items():
+            _set_choices(self.fields[name], choices)
 
     def clean_item(self):
         item = self.cleaned_data["item"].strip()
@@ -200,3 +230,13 @@ class SearchForm(forms.Form):
             slots=list(data.get("slot") or []),
             sort=data.get("sort") or "start",
         )
+
+
+# `from` and `to` are Python keywords: declared here, once (after `sort`, as before).
+_DATE_INPUT = widgets.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+SearchForm.base_fields["from"] = forms.DateField(
+    label=_("課程日期起"), required=False, widget=_DATE_INPUT
+)
+SearchForm.base_fields["to"] = forms.DateField(
+    label=_("課程日期迄"), required=False, widget=_DATE_INPUT
+)

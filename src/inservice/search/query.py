@@ -425,12 +425,25 @@ class SearchResults:
         self._count: int | None = None
         # The public list keeps its results in the shared cache (results_cache.py); other
         # callers (alerts, exports) read the table.
-        self._cache_prefix = results_cache.prefix() if cached and results_cache.enabled() else None
-        self._until = ""
-        if self._cache_prefix is not None and results_cache.timed(params, self.sort):
-            self._until = results_cache.next_boundary(
-                self._cache_prefix, self.now, self._next_boundary
+        self._kept = None
+        if cached and results_cache.enabled():
+            self._kept = results_cache.Kept(
+                params,
+                self.sort,
+                timezone.localdate(self.now),
+                cap,
+                self.now,
+                until=self._next_boundary if results_cache.timed(params, self.sort) else None,
             )
+
+    def expect_page(self, start: int, stop: int) -> None:
+        """The slice the caller will ask for (its stop not yet cut to the count): with kept
+        results, the count and that page are read from the cache in one round trip."""
+        self._expected = (start, stop)
+        if self._kept is not None:
+            self._kept.read("count", f"rows:{start}:{stop}")
+
+    _expected: tuple[int, int] | None = None
 
     def _next_boundary(self, now: datetime.datetime):
         """The next registration opening or closing after `now` (two index probes)."""
@@ -444,17 +457,6 @@ class SearchResults:
         ]
         moments = [m for m in moments if m is not None]
         return min(moments) if moments else None
-
-    def _cache_key(self, part: str) -> str:
-        return results_cache.key(
-            self._cache_prefix,
-            self.params,
-            self.sort,
-            timezone.localdate(self.now),
-            self.cap,
-            part,
-            self._until,
-        )
 
     @cached_property
     def _base(self) -> tuple[str, str, list] | None:
@@ -556,12 +558,11 @@ class SearchResults:
 
     def count(self) -> int:
         if self._count is None:
-            if self._cache_prefix is not None:
-                key = self._cache_key("count")
-                self._count = results_cache.get(key)
+            if self._kept is not None:
+                self._count = self._kept.get("count")
                 if self._count is None:
                     self._count = self._count_rows()
-                    results_cache.put(key, self._count)
+                    self._kept.put("count", self._count)
             else:
                 self._count = self._count_rows()
         return self._count
@@ -595,12 +596,15 @@ class SearchResults:
         if stop is None or stop <= start or start >= self.count():
             return []
         stop = min(stop, self.count())
-        if self._cache_prefix is not None:
-            key = self._cache_key(f"rows:{start}:{stop}")
-            rows = results_cache.get(key)
+        if self._kept is not None:
+            part = f"rows:{start}:{stop}"
+            if self._expected is not None and self._expected[0] == start:
+                if stop == min(self._expected[1], self.count()):
+                    part = "rows:{}:{}".format(*self._expected)
+            rows = self._kept.get(part)
             if rows is None:
                 rows = self._page_rows(start, stop)
-                results_cache.put(key, rows)
+                self._kept.put(part, rows)
         else:
             rows = self._page_rows(start, stop)
         return [_entry(row, self._connection) for row in rows]

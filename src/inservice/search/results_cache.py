@@ -5,14 +5,19 @@ What is kept is data, not HTML: the count and each page's rows. The registration
 a row is computed when the page is shown, so it is never stale. A kept result is used only
 while all of these hold:
 - the search table has not changed since: every write to it (`index.index_course`,
-  `index.rebuild`, a generated dataset) replaces a generation token, part of every key;
-- it is still the same day (the default order puts courses not yet over first);
+  `index.rebuild`, a generated dataset) replaces a generation token after its commit, and
+  each kept value carries the token it was computed under;
+- it is still the same day (the default order puts courses not yet over first; the day is
+  part of the key);
 - it is younger than `SEARCH_CACHE_SECONDS` (a unit's or county's new name, shown beside
   each course, reaches the list within that time);
 - for the searches whose rows change with the time of day — registration open now, and the
   deadline order (its first group is the registration still open) — no course's
-  registration has opened or closed since: the next such moment is part of their key
-  (`next_boundary`).
+  registration has opened or closed since: each such value carries the next moment one
+  does, read when it was computed.
+
+A kept page costs one round trip to the cache (`Kept.read`: the generation token and the
+values in one MGET); under load each round trip is a context switch on a busy machine.
 
 Only a cache every process shares can be used: a per-process cache would keep serving a
 generation that another process has already replaced. Without one, `SEARCH_CACHE_SECONDS`
@@ -31,6 +36,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 _GENERATION = "search:generation"
+_UNSET = object()
 
 
 def seconds() -> int:
@@ -46,58 +52,64 @@ def timed(params, sort: str) -> bool:
     return params.open_now or sort == "deadline"
 
 
-def next_boundary(prefix_: str, now: datetime.datetime, read) -> str:
-    """The next moment any course's registration opens or closes, after `now` (ISO text;
-    "none" if there is none), kept under the generation until it passes. `read(now)` asks
-    the database."""
-    cache_key = f"{prefix_}:boundary"
-    kept = cache.get(cache_key)
-    if kept is not None and (kept == "none" or now < datetime.datetime.fromisoformat(kept)):
-        return kept
-    moment = read(now)
-    value = moment.isoformat() if moment is not None else "none"
-    cache.set(cache_key, value, timeout=seconds())
-    return value
-
-
-def _generation() -> str:
-    token = cache.get(_GENERATION)
-    if token is None:
-        # First use, or the cache was emptied: a new token, so nothing older can match.
-        cache.add(_GENERATION, secrets.token_hex(8), timeout=None)
-        token = cache.get(_GENERATION)
-    return token
-
-
 def changed(using: str | None = None) -> None:
     """The search table changed: once the transaction commits, no kept result matches any
     more. Outside a transaction, at once."""
-    if seconds() <= 0:
+    if not enabled():
         return
     transaction.on_commit(
         lambda: cache.set(_GENERATION, secrets.token_hex(8), timeout=None), using=using
     )
 
 
-def prefix() -> str:
-    """The current generation's key prefix (read once per search)."""
-    return f"search:{_generation()}"
+class Kept:
+    """The kept values of one search: `read` fetches several parts in one round trip,
+    `get` answers from what was read, `put` keeps a computed part."""
 
+    def __init__(self, params, sort: str, today: datetime.date, cap: int, now, until=None):
+        values = dataclasses.asdict(params)
+        values.update(sort=sort, today=today.isoformat(), cap=cap)
+        self._digest = hashlib.sha256(repr(sorted(values.items())).encode()).hexdigest()[:32]
+        self._now = now
+        # For a timed search: reads the next registration opening or closing after `now`.
+        self._until = until
+        self._until_value = _UNSET
+        self._generation: str | None = None
+        self._read: dict[str, object] = {}
+        self._tried: set[str] = set()
 
-def key(
-    prefix_: str, params, sort: str, today: datetime.date, cap: int, part: str, until: str = ""
-) -> str:
-    """One cache key per search (all its parameters), day, cap and part ("count" or a
-    row range), and for a timed search the next boundary, under a generation's prefix."""
-    values = dataclasses.asdict(params)
-    values.update(sort=sort, today=today.isoformat(), cap=cap, part=part, until=until)
-    digest = hashlib.sha256(repr(sorted(values.items())).encode()).hexdigest()[:32]
-    return f"{prefix_}:{digest}"
+    def _key(self, part: str) -> str:
+        return f"search:{self._digest}:{part}"
 
+    def read(self, *parts: str) -> None:
+        keys = [self._key(part) for part in parts]
+        found = cache.get_many([_GENERATION, *keys])
+        generation = found.get(_GENERATION)
+        if generation is None:
+            # First use, or the cache was emptied: a new token, so nothing older matches.
+            cache.add(_GENERATION, secrets.token_hex(8), timeout=None)
+            generation = cache.get(_GENERATION)
+        self._generation = generation
+        self._tried.update(parts)
+        for part, key in zip(parts, keys, strict=True):
+            value = found.get(key)
+            if (
+                isinstance(value, tuple)
+                and len(value) == 3
+                and value[0] == generation
+                and (value[1] is None or self._now < value[1])
+            ):
+                self._read[part] = value[2]
 
-def get(cache_key: str):
-    return cache.get(cache_key)
+    def get(self, part: str):
+        """The kept value of `part` (read now if it was not read with the others), or None."""
+        if part not in self._tried:
+            self.read(part)
+        return self._read.get(part)
 
-
-def put(cache_key: str, value) -> None:
-    cache.set(cache_key, value, timeout=seconds())
+    def put(self, part: str, value) -> None:
+        if self._until is not None and self._until_value is _UNSET:
+            self._until_value = self._until(self._now)
+        until = None if self._until is None else self._until_value
+        cache.set(self._key(part), (self._generation, until, value), timeout=seconds())
+        self._read[part] = value

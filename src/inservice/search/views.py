@@ -138,6 +138,8 @@ def _render(request, *, county=None, unit=None):
     found = SearchResults(params, now=now, cap=MAX_RESULTS, cached=True)
     paginator = CappedPaginator(found, PAGE_SIZE)
     requested = _page_number(request.GET.get("page"))
+    expected = requested if requested is not None and requested > 0 else 1
+    found.expect_page((expected - 1) * PAGE_SIZE, expected * PAGE_SIZE)
     beyond_cap = found.more_than_cap and requested is not None and requested > paginator.num_pages
     if beyond_cap:
         # Too deep to be useful: say so instead of reading tens of thousands of rows.
