@@ -168,10 +168,10 @@ def test_result_links_are_what_reverse_gives(name, placeholder, value):
 
 def test_every_value_in_a_result_is_escaped(client, publish):
     unit = UnitFactory(county=County.objects.get(code="63000"), name="<i>民權</i> & '國小'")
-    publish(unit, name='數學 <script>alert("x")</script> & \'研習\'')
+    publish(unit, name="數學 <script>alert(\"x\")</script> & '研習'")
     html = client.get("/courses/", {"q": "數學"}).content.decode()
     assert "<script>" not in html and "<i>民權" not in html
     from django.utils.html import escape
 
-    assert escape('數學 <script>alert("x")</script> & \'研習\'') in html
+    assert escape("數學 <script>alert(\"x\")</script> & '研習'") in html
     assert escape("<i>民權</i> & '國小'") in html
