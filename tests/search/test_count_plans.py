@@ -123,10 +123,14 @@ def test_every_plan_counts_and_pages_what_search_finds(rows):
         SearchParams(q="數學", category="5-1", county="65000"),
         SearchParams(category="5-2", level="7-1", class_type="1-2", delivery=["11-3"]),
         SearchParams(item="1-3-6", county_id=county, slots=["12-1"]),
+        SearchParams(q="數學", category="5-1", date_from=today - dt.timedelta(days=5)),
+        SearchParams(q="數學", open_now=True, date_to=today + dt.timedelta(days=5)),
+        SearchParams(q="閱讀", tag="reading", sort="deadline"),
+        SearchParams(q="數學", county_id=county, stages=["14-4"], sort="newest"),
     ]
     sizes = [len(_same_as_search(params, now)[1]) for params in cases]
     # The cases are not vacuous: most find rows, several find many.
-    assert sum(1 for size in sizes if size > 0) >= 11 and max(sizes) > 100, sizes
+    assert sum(1 for size in sizes if size > 0) >= 14 and max(sizes) > 100, sizes
 
 
 def test_open_now_and_dates_from_today_read_the_courses_not_yet_over_first(rows):
@@ -196,3 +200,30 @@ def test_a_count_by_codes_reads_a_covering_index_alone(rows, params, index):
         cursor.execute("EXPLAIN " + sql)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert f"Index Only Scan using {index}" in plan, plan
+
+
+def test_the_narrow_segments_test_the_filters_on_their_rows(rows):
+    """Courses to come (and rows ending before they start) are few: their segments test the
+    codes, the dates and a common keyword on their rows instead of ANDing bitmaps of the
+    whole table; the past segments keep the indexed forms."""
+    from inservice.search.query import page_sql
+
+    now, today = rows["now"], rows["today"]
+    params = SearchParams(q="數學", category="5-1", date_from=today - dt.timedelta(days=5))
+    assert stats.keyword_share("數學") >= SearchResults.NARROW_WALK_SHARE
+    found = SearchResults(params, now=now)
+    sql, _params = page_sql(
+        found._page_base,
+        "start",
+        now,
+        0,
+        20,
+        ops=connection.ops,
+        pg=True,
+        narrow_base=found._narrow_page_base,
+    )
+    under_way, to_come, undated, bad, past, past_undated = sql.split(" UNION ALL ")
+    for branch in (to_come, bad):
+        assert "texteq" in branch and "date_ge" in branch and "ts_match_vq" in branch
+    for branch in (past, undated):
+        assert "texteq" not in branch and '"category" = ' in branch and "@@" in branch
