@@ -227,3 +227,35 @@ def test_the_narrow_segments_test_the_filters_on_their_rows(rows):
         assert "texteq" in branch and "date_ge" in branch and "ts_match_vq" in branch
     for branch in (past, undated):
         assert "texteq" not in branch and '"category" = ' in branch and "@@" in branch
+
+
+def test_a_one_word_keyword_on_many_rows_is_not_counted(rows):
+    """數學 is on 300 of the 600 rows: with a cap of 10 the statistics make "more than 10"
+    certain, and no count runs. Anything besides the word is counted."""
+    assert stats.single_lexeme_rows("數學") == pytest.approx(300, rel=0.1)
+    found = SearchResults(SearchParams(q="數學"), cap=10)
+    with CaptureQueriesContext(connection) as ctx:
+        assert found.count() == 11 and found.more_than_cap
+    assert not any("COUNT(*)" in q["sql"] for q in ctx.captured_queries)
+    assert [e.code for e in found[0:5]] == [e.code for e in search(SearchParams(q="數學"))[:5]]
+
+    for params in (
+        SearchParams(q="數學", category="5-1"),
+        SearchParams(q="數學教"),  # a phrase: its share is only a bound
+        SearchParams(q="閱讀"),  # 12 rows: not 20 times the cap
+    ):
+        found = SearchResults(params, cap=10)
+        with CaptureQueriesContext(connection) as ctx:
+            found.count()
+        assert any("COUNT(*)" in q["sql"] for q in ctx.captured_queries), params
+
+
+def test_a_short_page_corrects_a_count_the_statistics_got_wrong(rows):
+    with connection.cursor() as cursor:  # behind the statistics' back
+        cursor.execute(
+            "DELETE FROM search_coursesearchentry WHERE name = '數學教學研習' AND code > 7200010"
+        )
+    found = SearchResults(SearchParams(q="數學"), cap=10)
+    assert found.count() == 11  # estimated
+    page = found[0:10]
+    assert len(page) < 10 and found.count() == len(search(SearchParams(q="數學"))) == len(page)

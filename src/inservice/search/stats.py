@@ -41,6 +41,37 @@ def _element_shares(using: str) -> tuple[dict[str, float], float] | None:
     return found
 
 
+def _table_rows(using: str) -> float:
+    """The search table's row count as PostgreSQL last estimated it (ANALYZE, VACUUM)."""
+    key = f"{using}:rows"
+    cached = _cache.get(key)
+    if cached is not None and time.monotonic() - cached[0] < _TTL:
+        return cached[1]
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = 'search_coursesearchentry'::regclass"
+        )
+        row = cursor.fetchone()
+    rows = max(float(row[0]), 0.0) if row else 0.0
+    _cache[key] = (time.monotonic(), rows)
+    return rows
+
+
+def single_lexeme_rows(query: str, using: str = "default") -> float | None:
+    """How many rows contain `query`, estimated from the statistics, when it is a single
+    lexeme (one or two CJK characters, or one ASCII word) that they list; None otherwise.
+    For one lexeme the listed share is an estimate of that lexeme itself (from a sample of
+    300,000 rows at the statistics target of migration 0005), not a bound or a product."""
+    terms = tokens.query_terms(query)
+    if len(terms) != 1 or (tokens.is_cjk(terms[0]) and len(terms[0]) > 2):
+        return None
+    found = _element_shares(using)
+    share = found[0].get(terms[0]) if found is not None else None
+    if share is None:
+        return None
+    return share * _table_rows(using)
+
+
 def keyword_is_rare(query: str, using: str = "default") -> bool:
     """Whether the statistics show `query` rarer than every listed lexeme (a few hundred
     rows per million at most); False when there are no statistics to tell."""
