@@ -175,3 +175,16 @@ def test_every_value_in_a_result_is_escaped(client, publish):
 
     assert escape("數學 <script>alert(\"x\")</script> & '研習'") in html
     assert escape("<i>民權</i> & '國小'") in html
+
+
+def test_the_option_lists_follow_the_page_language(client, db):
+    """The normalized option lists are shared by every request of a process; their "any"
+    label is still translated for each page."""
+    from django.conf import settings
+
+    assert '<option value="" selected>（不限）</option>' in client.get("/courses/").content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get("/courses/").content.decode()
+    assert '<option value="" selected>(Any)</option>' in html and "（不限）" not in html
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hant"
+    assert "（不限）" in client.get("/courses/").content.decode()
