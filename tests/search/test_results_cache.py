@@ -168,3 +168,21 @@ def test_a_kept_page_is_one_round_trip_to_the_cache(client, kept, publish, schoo
     queries, html = _search_sql(client, url)
     assert queries == 0 and "找到 1 門課程" in html
     assert calls == ["get_many"]
+
+
+def test_the_search_works_when_the_cache_does_not(client, kept, publish, school, monkeypatch):
+    """Redis down: every search is computed, nothing fails; the course is still found."""
+    from inservice.search import results_cache
+
+    class Down:
+        def __getattr__(self, name):
+            def fail(*args, **kwargs):
+                raise ConnectionError("cache down")
+
+            return fail
+
+    monkeypatch.setattr(results_cache, "cache", Down())
+    publish(school, name="數學工作坊")
+    for _ in range(2):
+        queries, html = _search_sql(client, "/courses/?q=數學")
+        assert queries == 2 and "找到 1 門課程" in html and "數學工作坊" in html

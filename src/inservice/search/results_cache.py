@@ -29,11 +29,14 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import hashlib
+import logging
 import secrets
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 _GENERATION = "search:generation"
 _UNSET = object()
@@ -54,11 +57,14 @@ def timed(params, sort: str) -> bool:
 
 def changed(using: str | None = None) -> None:
     """The search table changed: once the transaction commits, no kept result matches any
-    more. Outside a transaction, at once."""
+    more. Outside a transaction, at once. If the cache cannot be told (Redis down), the
+    change is logged and kept results may lag it by up to `SEARCH_CACHE_SECONDS`."""
     if not enabled():
         return
     transaction.on_commit(
-        lambda: cache.set(_GENERATION, secrets.token_hex(8), timeout=None), using=using
+        lambda: cache.set(_GENERATION, secrets.token_hex(8), timeout=None),
+        using=using,
+        robust=True,
     )
 
 
@@ -74,6 +80,7 @@ class Kept:
         # For a timed search: reads the next registration opening or closing after `now`.
         self._until = until
         self._until_value = _UNSET
+        self._broken = False
         self._generation: str | None = None
         self._read: dict[str, object] = {}
         self._tried: set[str] = set()
@@ -82,15 +89,23 @@ class Kept:
         return f"search:{self._digest}:{part}"
 
     def read(self, *parts: str) -> None:
-        keys = [self._key(part) for part in parts]
-        found = cache.get_many([_GENERATION, *keys])
-        generation = found.get(_GENERATION)
-        if generation is None:
-            # First use, or the cache was emptied: a new token, so nothing older matches.
-            cache.add(_GENERATION, secrets.token_hex(8), timeout=None)
-            generation = cache.get(_GENERATION)
-        self._generation = generation
         self._tried.update(parts)
+        if self._broken:
+            return
+        keys = [self._key(part) for part in parts]
+        try:
+            found = cache.get_many([_GENERATION, *keys])
+            generation = found.get(_GENERATION)
+            if generation is None:
+                # First use, or the cache was emptied: a new token, so nothing older matches.
+                cache.add(_GENERATION, secrets.token_hex(8), timeout=None)
+                generation = cache.get(_GENERATION)
+        except Exception:
+            # The search must not fail with the cache (Redis down): it is computed instead.
+            logger.warning("search results cache unavailable", exc_info=True)
+            self._broken = True
+            return
+        self._generation = generation
         for part, key in zip(parts, keys, strict=True):
             value = found.get(key)
             if (
@@ -108,8 +123,14 @@ class Kept:
         return self._read.get(part)
 
     def put(self, part: str, value) -> None:
+        self._read[part] = value
+        if self._broken or self._generation is None:
+            return
         if self._until is not None and self._until_value is _UNSET:
             self._until_value = self._until(self._now)
         until = None if self._until is None else self._until_value
-        cache.set(self._key(part), (self._generation, until, value), timeout=seconds())
-        self._read[part] = value
+        try:
+            cache.set(self._key(part), (self._generation, until, value), timeout=seconds())
+        except Exception:
+            logger.warning("search results cache unavailable", exc_info=True)
+            self._broken = True
