@@ -376,6 +376,14 @@ def _from_where(queryset: QuerySet) -> tuple[str, str, list] | None:
     return " ".join(from_), where, [*from_params, *where_params]
 
 
+def _fenced(from_: str, condition: str) -> str:
+    """`from_` with the search table replaced by its rows matching `condition`, read first:
+    OFFSET 0 keeps PostgreSQL from merging the subquery, so the other conditions are tested
+    on those rows only (the condition's parameters go before the others)."""
+    alone = f"(SELECT * FROM {_T} WHERE {condition} OFFSET 0) {_T}"  # noqa: S608
+    return from_.replace(_T, alone, 1)
+
+
 def page_sql(
     base: tuple[str, str, list],
     sort: str,
@@ -395,10 +403,7 @@ def page_sql(
     for number, (condition, condition_params, order, fenced, narrow) in enumerate(segments):
         from_, where, params = narrow_base if narrow and narrow_base is not None else base
         if fenced:
-            # OFFSET 0 keeps PostgreSQL from merging the subquery: its condition picks the
-            # rows, the filters are checked on those only.
-            alone = f"(SELECT * FROM {_T} WHERE {condition} OFFSET 0) {_T}"  # noqa: S608
-            source = from_.replace(_T, alone, 1)
+            source = _fenced(from_, condition)
             conditions = where or "TRUE"
             branch_params = [*condition_params, *params]
         else:
@@ -429,7 +434,9 @@ def page_sql(
 
 class SearchResults:
     """A search for a paginator: `count()` exact up to `cap` (cap + 1 means "more than
-    cap"), and slices that read one page in one statement (see `page_sql`).
+    cap"; for a common one-word keyword, from the statistics: `_surely_more_than_cap`), and
+    slices that read one page in one statement (see `page_sql`); with `cached`, both kept
+    in the shared cache (results_cache.py).
 
     The filters are compiled by the ORM once (`filtered`, the single definition of what
     matches); the count and the page are plain SQL around them. A page costs ~5 ms less
@@ -645,8 +652,7 @@ class SearchResults:
         from_, where, params = self._count_base
         if self._count_source is not None:
             condition, condition_params = self._count_source
-            alone = f"(SELECT * FROM {_T} WHERE {condition} OFFSET 0) {_T}"  # noqa: S608
-            from_ = from_.replace(_T, alone, 1)
+            from_ = _fenced(from_, condition)
             params = [*condition_params, *params]
         sql = (
             f"SELECT COUNT(*) FROM (SELECT 1 FROM {from_}"  # noqa: S608

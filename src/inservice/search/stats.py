@@ -16,45 +16,49 @@ from django.db import connections
 from . import tokens
 
 _TTL = 600.0  # seconds; ANALYZE (autovacuum) changes them slowly
-# alias → (when read, (listed shares, smallest share) or None without statistics)
-_cache: dict[str, tuple[float, tuple[dict[str, float], float] | None]] = {}
+# (alias, statement) → (when read, the value parsed from its row)
+_cache: dict[tuple[str, str], tuple[float, object]] = {}
+
+
+def _read(using: str, sql: str, parse):
+    """`parse` of the first row of `sql` on `using`, read at most once per `_TTL` per
+    process."""
+    cached = _cache.get((using, sql))
+    if cached is not None and time.monotonic() - cached[0] < _TTL:
+        return cached[1]
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql)
+        value = parse(cursor.fetchone())
+    _cache[(using, sql)] = (time.monotonic(), value)
+    return value
+
+
+def _shares(row) -> tuple[dict[str, float], float] | None:
+    if not row or not row[0] or not row[1]:
+        return None
+    elements, shares = row
+    listed = dict(zip(elements, shares[: len(elements)], strict=True))
+    return listed, min(listed.values())
 
 
 def _element_shares(using: str) -> tuple[dict[str, float], float] | None:
     """Lexeme → share of rows for the most common lexemes, and the smallest share listed
     (every lexeme not listed is rarer); None without statistics."""
-    cached = _cache.get(using)
-    if cached is not None and time.monotonic() - cached[0] < _TTL:
-        return cached[1]
-    with connections[using].cursor() as cursor:
-        cursor.execute(
-            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
-            "WHERE tablename = 'search_coursesearchentry' AND attname = 'search_vector'"
-        )
-        row = cursor.fetchone()
-    found = None
-    if row and row[0] and row[1]:
-        elements, shares = row
-        listed = dict(zip(elements, shares[: len(elements)], strict=True))
-        found = (listed, min(listed.values()))
-    _cache[using] = (time.monotonic(), found)
-    return found
+    return _read(
+        using,
+        "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+        "WHERE tablename = 'search_coursesearchentry' AND attname = 'search_vector'",
+        _shares,
+    )
 
 
 def _table_rows(using: str) -> float:
     """The search table's row count as PostgreSQL last estimated it (ANALYZE, VACUUM)."""
-    key = f"{using}:rows"
-    cached = _cache.get(key)
-    if cached is not None and time.monotonic() - cached[0] < _TTL:
-        return cached[1]
-    with connections[using].cursor() as cursor:
-        cursor.execute(
-            "SELECT reltuples FROM pg_class WHERE oid = 'search_coursesearchentry'::regclass"
-        )
-        row = cursor.fetchone()
-    rows = max(float(row[0]), 0.0) if row else 0.0
-    _cache[key] = (time.monotonic(), rows)
-    return rows
+    return _read(
+        using,
+        "SELECT reltuples FROM pg_class WHERE oid = 'search_coursesearchentry'::regclass",
+        lambda row: max(float(row[0]), 0.0) if row else 0.0,
+    )
 
 
 def single_lexeme_rows(query: str, using: str = "default") -> float | None:
