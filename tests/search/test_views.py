@@ -188,3 +188,32 @@ def test_the_option_lists_follow_the_page_language(client, db):
     assert '<option value="" selected>(Any)</option>' in html and "（不限）" not in html
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hant"
     assert "（不限）" in client.get("/courses/").content.decode()
+
+
+def test_the_form_is_rendered_once_per_search_state(client, db):
+    """The form's HTML is kept per process for the same parameters, language and errors:
+    another search, language or error state renders it again."""
+    from django.conf import settings
+
+    from inservice.search import views
+
+    views._FORMS.clear()
+
+    def form_rendered(url):
+        response = client.get(url)
+        return "search/_form.html" in [t.name for t in response.templates], response
+
+    assert form_rendered("/courses/?q=數學&county=63000")[0]
+    again, response = form_rendered("/courses/?q=數學&county=63000&page=2")
+    assert not again and 'value="數學"' in response.content.decode()
+    assert form_rendered("/courses/?q=英語&county=63000")[0]
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert form_rendered("/courses/?q=數學&county=63000")[0]
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hant"
+    # A unit code that does not exist is an error of the form; once the unit exists, the
+    # same parameters render a form without it.
+    rendered, response = form_rendered("/courses/?unit=NEW-UNIT-1")
+    assert rendered and 'aria-invalid="true"' in response.content.decode()
+    UnitFactory(code="NEW-UNIT-1")
+    rendered, response = form_rendered("/courses/?unit=NEW-UNIT-1")
+    assert rendered and 'aria-invalid="true"' not in response.content.decode()
