@@ -301,3 +301,19 @@ def test_queue_order_is_the_order_the_lock_was_granted():
     # the two seats went to the first two in the queue.
     assert [r.pk for r in rows] == [r.pk for r in sorted(rows, key=lambda r: r.queued_at)]
     assert [r.status for r in rows] == ["admitted"] * 2 + ["waitlisted"] * 10
+
+
+@pytest.mark.django_db
+def test_a_course_without_options_gets_them_on_its_first_registration():
+    """Courses published before registration options existed have no options row: the first
+    registration makes it (with the defaults) and goes on."""
+    course = open_course(_unit(), seats=5)
+    EnrollmentOptions.objects.filter(course=course).delete()
+    user = make_teacher_user(_unit())
+    result = services.register(actor=user, course=course)
+    assert result.registration.status == RegistrationStatus.ADMITTED
+    assert EnrollmentOptions.objects.get(course=course).admitted_count == 1
+    # The earlier registration is found (and refused) on the next try.
+    with pytest.raises(DomainError) as refused:
+        services.register(actor=user, course=course)
+    assert refused.value.code == "duplicate"
