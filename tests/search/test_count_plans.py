@@ -146,6 +146,8 @@ def test_open_now_and_dates_from_today_read_the_courses_not_yet_over_first(rows)
 
     found = SearchResults(SearchParams(date_from=today, q="數學"), now=now)
     assert found._count_source[0].endswith("end_date >= %s")
+    # Every segment's rows are then few: a common keyword is tested on them, not ANDed in.
+    assert "ts_match_vq" in found._page_base[1] and "@@" not in found._page_base[1]
     # Dates reaching into the past are not a narrow set.
     found = SearchResults(SearchParams(date_from=today - dt.timedelta(days=1)), now=now)
     assert found._count_source is None and found._count_base is found._base

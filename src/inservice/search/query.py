@@ -531,11 +531,13 @@ class SearchResults:
         # (~300,000 rows) ANDed into a segment that holds nothing costs ~60 ms. So do the
         # narrow segments of any search (courses to come: a tag's bitmap of 156,000 rows
         # ANDed with them was 42 ms of a 48 ms page).
-        page_base = compiled(keyword_indexed=not walk, filters_indexed=not narrow)
-        # A keyword's bitmap is ANDed into them too when it is common (数學: 97,000 rows,
+        # A keyword's bitmap is ANDed into them too when it is common (數學: 97,000 rows,
         # 26 ms): then it is tested on their rows as well.
         share = keyword_share(params.q, self._connection.alias) if params.q else None
         common = share is not None and share >= self.NARROW_WALK_SHARE
+        page_base = compiled(
+            keyword_indexed=not (walk or (narrow and common)), filters_indexed=not narrow
+        )
         narrow_page_base = (
             compiled(
                 keyword_indexed=not (walk or common),
