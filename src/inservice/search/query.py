@@ -500,17 +500,31 @@ class SearchResults:
         return _from_where(filtered(self.params, now=self.now, using=self._using))
 
     @cached_property
+    def _keyword(self) -> tuple[str | None, float | None, bool]:
+        """The keyword's tsquery literal, its share of the rows (`search.stats`) and whether
+        the statistics show it rare; read once for all the plan's choices."""
+        q = self.params.q
+        literal = tokens.tsquery_literal(q) if q else None
+        if literal is None:
+            return None, None, False
+        alias = self._connection.alias
+        share = keyword_share(q, alias)
+        return literal, share, share is None and keyword_is_rare(q, alias)
+
+    @cached_property
     def _plan(self):
-        """(count source, count's compiled filters, page's compiled filters): the fence and
-        the tests written unindexed that `_count_plan` and `_walk_keyword` choose; each
-        compiled part is `_base` unless some test is written unindexed."""
+        """(count source, count's compiled filters, page's compiled filters, narrow
+        segments' compiled filters): the fence and the tests written unindexed that
+        `_count_plan` and `_walk_keyword` choose; each compiled part is `_base` unless some
+        test is written unindexed."""
         base = self._base
         if base is None or self._connection.vendor != "postgresql":
             return None, base, base, base
         params = self.params
         source, keyword_drives = self._count_plan(params)
-        walk = self._walk_keyword(params)
+        walk = self._walk_keyword()
         narrow = source is not None
+        _literal, share, _rare = self._keyword
 
         def compiled(keyword_indexed=True, filters_indexed=True, window_indexed=True):
             if keyword_indexed and filters_indexed and window_indexed:
@@ -533,7 +547,6 @@ class SearchResults:
         # ANDed with them was 42 ms of a 48 ms page).
         # A keyword's bitmap is ANDed into them too when it is common (數學: 97,000 rows,
         # 26 ms): then it is tested on their rows as well.
-        share = keyword_share(params.q, self._connection.alias) if params.q else None
         common = share is not None and share >= self.NARROW_WALK_SHARE
         page_base = compiled(
             keyword_indexed=not (walk or (narrow and common)), filters_indexed=not narrow
@@ -582,9 +595,7 @@ class SearchResults:
         With registration open now, or dates from today on, the courses not yet over (a few
         months of twenty years) are read first (fenced, as the page's courses under way
         are), unless the keyword is rare: its own index is cheaper still."""
-        using = self._connection.alias
-        literal = tokens.tsquery_literal(params.q) if params.q else None
-        rare = literal is not None and keyword_is_rare(params.q, using)
+        literal, share, rare = self._keyword
         if not rare:
             if params.open_now:
                 return (f"{_T}.registration_closes > %s", [self.now]), False
@@ -593,7 +604,6 @@ class SearchResults:
                 return (f"{_T}.end_date >= %s", [params.date_from]), False
         if literal is None or not _has_code_filter(params):
             return None, False
-        share = keyword_share(params.q, using)
         return None, rare or (share is not None and share <= self.DRIVE_SHARE)
 
     # A keyword this common is found on the way along the order's index within a few thousand
@@ -601,16 +611,11 @@ class SearchResults:
     # costs a heap visit for each of them, 126,000 for 自然科 at national scale.
     WALK_SHARE = 0.003
 
-    def _walk_keyword(self, params: SearchParams) -> bool:
+    def _walk_keyword(self) -> bool:
         """Whether the page should walk the order's indexes and test the keyword on the rows:
         only for a phrase (which PostgreSQL underestimates) that its statistics show common."""
-        if self._connection.vendor != "postgresql" or not params.q:
-            return False
-        literal = tokens.tsquery_literal(params.q)
-        if not literal or "<->" not in literal:
-            return False
-        share = keyword_share(params.q, self._connection.alias)
-        return share is not None and share >= self.WALK_SHARE
+        literal, share, _rare = self._keyword
+        return literal is not None and "<->" in literal and (share or 0) >= self.WALK_SHARE
 
     def _execute(self, sql: str, params: list) -> list[tuple]:
         with self._connection.cursor() as cursor:
