@@ -4,7 +4,8 @@ PostgreSQL knows each bigram's share of rows (`pg_stats.most_common_elems`) but 
 them for a phrase, although the bigrams of one word occur together: it estimates 自然科
 (自然 <-> 然科) at a few thousand rows of 4 million when 126,000 match, and then plans as for
 a rare word. `keyword_share` reads the same statistics and takes, per term, its rarest
-bigram instead; `query.SearchResults` uses it to choose the page's plan.
+bigram instead; `query.SearchResults` uses it to choose the count's and the page's plans,
+and `single_lexeme_rows` to skip counting a one-word keyword on very many rows.
 """
 
 from __future__ import annotations
