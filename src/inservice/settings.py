@@ -130,7 +130,7 @@ AUTH_USER_MODEL = "accounts.User"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "inservice.accounts.backends.AccountBackend",
 ]
 
 PASSWORD_HASHERS = [

@@ -69,7 +69,7 @@ def signup_teacher(request):
         except DomainError as exc:
             add_to_form(form, exc)
         else:
-            login(request, result.user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, result.user, backend="inservice.accounts.backends.AccountBackend")
             messages.success(
                 request,
                 _(

@@ -27,9 +27,7 @@ from .services import registration as services
 @require_POST
 @teacher(needs_unit=True)
 def register(request, code):
-    course = get_object_or_404(
-        Course.objects.select_related("published", "unit", "unit__county"), code=code
-    )
+    course = get_object_or_404(services.courses_to_register(), code=code)
     try:
         result = services.register(actor=request.user, course=course, course_loaded=True)
     except DomainError as exc:
