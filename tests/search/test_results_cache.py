@@ -186,3 +186,72 @@ def test_the_search_works_when_the_cache_does_not(client, kept, publish, school,
     for _ in range(2):
         queries, html = _search_sql(client, "/courses/?q=數學")
         assert queries == 2 and "找到 1 門課程" in html and "數學工作坊" in html
+
+
+def _count(params, cap=2, now=None) -> tuple[int, int]:
+    """(count, statements reading the search table) of a kept search."""
+    with CaptureQueriesContext(connection) as ctx:
+        count = SearchResults(params, cap=cap, now=now, cached=True).count()
+    return count, _reads(ctx)
+
+
+def test_more_than_the_cap_outlives_new_courses_but_not_other_writes(
+    kept, publish, school, django_capture_on_commit_callbacks
+):
+    """A new course only adds a row: a search that had more matches than the cap still has,
+    so after a publication its page is computed but its count is not. A course changed or
+    cancelled may take a match away: then it is counted again."""
+    courses = [publish(school, name=f"數學工作坊{n}") for n in range(3)]
+    params = SearchParams(q="數學")
+    assert _count(params) == (3, 1)  # cap + 1: more than 2
+    assert _count(params) == (3, 0)  # kept
+    publish(school, name="數學工作坊新開")
+    assert _count(params) == (3, 0)  # the generation changed; "more than 2" still holds
+    with CaptureQueriesContext(connection) as ctx:
+        rows = SearchResults(params, cap=2, cached=True)[0:2]
+    assert _reads(ctx) == 1 and len(rows) == 2  # the page itself is computed again
+    with django_capture_on_commit_callbacks(execute=True):
+        index.index_course(courses[0])  # rewritten: it could have lost the keyword
+    assert _count(params) == (3, 1)
+    assert _count(params) == (3, 0)
+
+    from inservice.courses.services import lifecycle
+
+    organizer = StaffFactory(unit=school, role=StaffRole.OPERATOR).user
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.cancel_course(actor=organizer, course=courses[1], reason="颱風停課")
+    assert _count(params) == (3, 1)
+
+
+def test_a_count_within_the_cap_is_counted_again_after_a_new_course(kept, publish, school):
+    publish(school, name="數學工作坊")
+    params = SearchParams(q="數學")
+    assert _count(params) == (1, 1)
+    publish(school, name="數學工作坊二")
+    assert _count(params) == (2, 1)
+
+
+def test_open_now_is_counted_again_after_a_new_course(kept, publish, school):
+    """Registrations closing take matches away without a write: "more than the cap" of an
+    open-now search is never kept beyond its generation."""
+    courses = [publish(school, name=f"數學工作坊{n}") for n in range(3)]
+    now = courses[0].published.registration_opens + dt.timedelta(minutes=1)
+    params = SearchParams(q="數學", open_now=True)
+    # Counted, and the next registration opening or closing read (two probes).
+    assert _count(params, now=now) == (3, 3)
+    publish(school, name="數學工作坊新開")
+    assert _count(params, now=now) == (3, 3)
+
+
+def test_a_count_estimated_from_the_statistics_is_not_kept_beyond_its_generation(
+    kept, publish, school, monkeypatch
+):
+    """A "more than the cap" from the statistics alone (a common one-word keyword) is a guess
+    a short page corrects; only a counted one outlives new courses."""
+    publish(school, name="數學工作坊")
+    monkeypatch.setattr(SearchResults, "_surely_more_than_cap", lambda self: True)
+    params = SearchParams(q="數學")
+    assert _count(params) == (3, 0)  # the statistics' word, not counted
+    publish(school, name="數學工作坊二")
+    monkeypatch.undo()
+    assert _count(params) == (2, 1)

@@ -65,12 +65,19 @@ def index_course(course: Course) -> CourseSearchEntry | None:
         .select_for_update(of=("self",))
         .get(pk=course.pk)
     )
-    results_cache.changed()
+    existing = CourseSearchEntry.objects.filter(course_id=course.pk)
     if course.status not in SEARCHABLE or course.published_id is None:
-        CourseSearchEntry.objects.filter(course_id=course.pk).delete()
+        existing.delete()
+        results_cache.changed()
         return None
     entry = entry_for(course)
-    entry.save(force_insert=False)
+    if existing.exists():
+        entry.save(force_update=True)
+        results_cache.changed()
+    else:
+        # A course's first publication: a row added, no match taken from any search.
+        entry.save(force_insert=True)
+        results_cache.changed(added_only=True)
     return entry
 
 

@@ -463,6 +463,7 @@ class SearchResults:
         # The public list keeps its results in the shared cache (results_cache.py); other
         # callers (alerts, exports) read the table.
         self._kept = None
+        self._timed = results_cache.timed(params, self.sort)
         if cached and results_cache.enabled():
             self._kept = results_cache.Kept(
                 params,
@@ -470,7 +471,7 @@ class SearchResults:
                 timezone.localdate(self.now),
                 cap,
                 self.now,
-                until=self._next_boundary if results_cache.timed(params, self.sort) else None,
+                until=self._next_boundary if self._timed else None,
             )
 
     def expect_page(self, start: int, stop: int) -> None:
@@ -478,7 +479,7 @@ class SearchResults:
         results, the count and that page are read from the cache in one round trip."""
         self._expected = (start, stop)
         if self._kept is not None:
-            self._kept.read("count", f"rows:{start}:{stop}")
+            self._kept.read("count", f"rows:{start}:{stop}", results_cache.ABOVE)
 
     _expected: tuple[int, int] | None = None
 
@@ -627,11 +628,22 @@ class SearchResults:
             if self._kept is not None:
                 self._count = self._kept.get("count")
                 if self._count is None:
-                    self._count = self._count_rows()
+                    self._count = self._kept_count()
                     self._kept.put("count", self._count)
             else:
                 self._count = self._count_rows()
         return self._count
+
+    def _kept_count(self) -> int:
+        """Counted, unless this search had more than the cap's matches before the rows added
+        since (results_cache.py: "more than the cap" outlives new rows, not other writes;
+        never kept for a timed search, whose matches go as registrations close)."""
+        if self._kept.get(results_cache.ABOVE):
+            return self.cap + 1
+        count = self._count_rows()
+        if count > self.cap and not self._estimated and not self._timed:
+            self._kept.put(results_cache.ABOVE, True)
+        return count
 
     # A one-word keyword that the statistics put on at least this many times the cap's rows
     # is not counted: "more than the cap" is then certain but for a table changed beyond

@@ -16,6 +16,15 @@ while all of these hold:
   registration has opened or closed since: each such value carries the next moment one
   does, read when it was computed.
 
+One fact outlives the generation: that a search has more matches than the list's cap (its
+count is "more than 1,000"). A new course's first publication only adds a row, and adding a
+row takes no match from any search, so that fact holds until a row is changed or removed
+(a second token, `_SHRINK`, replaced by every write but a new row's insertion). After a
+publication — every few minutes in term time — a popular search then computes its page but
+not its count, the costlier half (a common keyword's count reads all its matches' index
+entries). Searches timed as above are not counted on it: registrations closing take their
+matches away without a write.
+
 A kept page costs one round trip to the cache (`Kept.read`: the generation token and the
 values in one MGET); under load each round trip is a context switch on a busy machine.
 
@@ -39,7 +48,12 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 _GENERATION = "search:generation"
+_SHRINK = "search:shrink"
 _UNSET = object()
+# Parts valid while `_SHRINK` is unchanged (rather than the generation), and kept that long:
+# the key holds the day, so at most until midnight.
+ABOVE = "above"
+_ABOVE_SECONDS = 24 * 3600
 
 
 def seconds() -> int:
@@ -55,17 +69,22 @@ def timed(params, sort: str) -> bool:
     return params.open_now or sort == "deadline"
 
 
-def changed(using: str | None = None) -> None:
+def changed(using: str | None = None, *, added_only: bool = False) -> None:
     """The search table changed: once the transaction commits, no kept result matches any
-    more. Outside a transaction, at once. If the cache cannot be told (Redis down), the
-    change is logged and kept results may lag it by up to `SEARCH_CACHE_SECONDS`."""
+    more (with `added_only` — rows inserted, none changed or removed — a search's "more
+    than the cap" still holds). Outside a transaction, at once. If the cache cannot be told
+    (Redis down), the change is logged and kept results may lag it by up to a day."""
     if not enabled():
         return
-    transaction.on_commit(
-        lambda: cache.set(_GENERATION, secrets.token_hex(8), timeout=None),
-        using=using,
-        robust=True,
-    )
+
+    def replace():
+        token = secrets.token_hex(8)
+        cache.set_many(
+            {_GENERATION: token} if added_only else {_GENERATION: token, _SHRINK: token},
+            timeout=None,
+        )
+
+    transaction.on_commit(replace, using=using, robust=True)
 
 
 class Kept:
@@ -82,6 +101,7 @@ class Kept:
         self._until_value = _UNSET
         self._broken = False
         self._generation: str | None = None
+        self._shrink: str | None = None
         self._read: dict[str, object] = {}
         self._tried: set[str] = set()
 
@@ -94,24 +114,26 @@ class Kept:
             return
         keys = [self._key(part) for part in parts]
         try:
-            found = cache.get_many([_GENERATION, *keys])
-            generation = found.get(_GENERATION)
-            if generation is None:
-                # First use, or the cache was emptied: a new token, so nothing older matches.
-                cache.add(_GENERATION, secrets.token_hex(8), timeout=None)
-                generation = cache.get(_GENERATION)
+            found = cache.get_many([_GENERATION, _SHRINK, *keys])
+            generation, shrink = found.get(_GENERATION), found.get(_SHRINK)
+            if generation is None or shrink is None:
+                # First use, or the cache was emptied: new tokens, so nothing older matches.
+                token = secrets.token_hex(8)
+                cache.add(_GENERATION, token, timeout=None)
+                cache.add(_SHRINK, token, timeout=None)
+                generation, shrink = cache.get(_GENERATION), cache.get(_SHRINK)
         except Exception:
             # The search must not fail with the cache (Redis down): it is computed instead.
             logger.warning("search results cache unavailable", exc_info=True)
             self._broken = True
             return
-        self._generation = generation
+        self._generation, self._shrink = generation, shrink
         for part, key in zip(parts, keys, strict=True):
             value = found.get(key)
             if (
                 isinstance(value, tuple)
                 and len(value) == 3
-                and value[0] == generation
+                and value[0] == (shrink if part == ABOVE else generation)
                 and (value[1] is None or self._now < value[1])
             ):
                 self._read[part] = value[2]
@@ -129,8 +151,12 @@ class Kept:
         if self._until is not None and self._until_value is _UNSET:
             self._until_value = self._until(self._now)
         until = None if self._until is None else self._until_value
+        if part == ABOVE:
+            token, timeout = self._shrink, _ABOVE_SECONDS
+        else:
+            token, timeout = self._generation, seconds()
         try:
-            cache.set(self._key(part), (self._generation, until, value), timeout=seconds())
+            cache.set(self._key(part), (token, until, value), timeout=timeout)
         except Exception:
             logger.warning("search results cache unavailable", exc_info=True)
             self._broken = True
