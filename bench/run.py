@@ -295,12 +295,12 @@ class Run:
                 self.fail(f"search {query['name']}: HTTP {response.status_code} in-process")
             statements = [q["sql"] for q in captured.captured_queries]
             sql_ms = self._time_sql(statements, self.args.search_n)
-            # Cold: the results computed (search/results_cache.py), each request after the
-            # search table's generation is replaced as a new course's publication replaces
-            # it (a count above the cap outlives it); fresh: as any other write replaces it
-            # (a course changed or cancelled: nothing kept).
+            # Fresh: the results computed (search/results_cache.py), each request after the
+            # search table's generation is replaced as a course's change or cancellation
+            # replaces it (nothing kept); cold: then as a new course's publication replaces
+            # it (a count above the cap, found by the request before, outlives it).
             cold_ms, fresh_ms = [], []
-            for added_only, times in ((True, cold_ms), (False, fresh_ms)):
+            for added_only, times in ((False, fresh_ms), (True, cold_ms)):
                 for _ in range(self.args.search_cold_n):
                     results_cache.changed(added_only=added_only)
                     (cold,) = sequential(
