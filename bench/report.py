@@ -221,8 +221,15 @@ def markdown(results: dict) -> str:
             f"| pgbench (lock one row + insert, {p.get('clients')} clients) "
             f"| {_f(p.get('tps'))} tps, {_f(p.get('latency_avg_ms'))} ms average |",
             f"| app ÷ pgbench | {_f(reg.get('app_over_pgbench'), digits=3)} |",
-            "",
         ]
+        floor = reg.get("logged_in_floor")
+        if floor:
+            lines.append(
+                "| for comparison, the same burst of a logged-in request that does nothing "
+                f"(the login page redirecting): throughput, p99 | {_f(floor.get('per_s'))}/s, "
+                f"{_f(floor.get('p99'))} ms |"
+            )
+        lines.append("")
     upload = results.get("upload")
     if upload:
         f, s, cp = upload.get("file", {}), upload.get("small_file", {}), upload.get("copy", {})

@@ -462,6 +462,7 @@ class Run:
         # overlap checks (courses on the same dates) longer than a real teacher's.
         Registration.objects.filter(course=course).delete()
         app = summary([r.ms for r in responses], seconds=seconds)
+        floor = self._logged_in_floor(requests)
         pgb = self.pgbench(clients)
         self.results["registration"] = {
             "clients": clients,
@@ -476,7 +477,24 @@ class Run:
             "status_codes": _status_counts(responses),
             "pgbench": pgb,
             "app_over_pgbench": ratio(app["per_s"], pgb.get("tps"), 3),
+            "logged_in_floor": floor,
         }
+
+    def _logged_in_floor(self, registrations) -> dict:
+        """The same burst of the same logged-in teachers, each asking for a page that does
+        nothing but load their session and account and redirect (the login page sends a
+        logged-in teacher home): what the framework and the machine serve before any
+        registration work, beside the registrations (docs/performance.md)."""
+        from bench.httpload import Request, burst
+        from bench.stats import summary
+
+        requests = [
+            Request("/accounts/login/", headers={"Cookie": r.headers["Cookie"]}, label="floor")
+            for r in registrations
+        ]
+        responses, seconds = burst(HOST, self.port, requests)
+        self._check_http(responses, "logged-in floor burst", ok=(302,))
+        return summary([r.ms for r in responses], seconds=seconds)
 
     def pgbench(self, transactions: int) -> dict:
         """The same shape of work without the app: lock one row, insert one row, commit."""

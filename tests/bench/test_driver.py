@@ -145,6 +145,7 @@ def test_the_markdown_table_renders_a_result():
             "clients": 3, "seats": 1, "seconds": 1.0, "client_ms": sample, "throughput_per_s": 3.0,
             "admitted": 1, "waitlisted": 2, "refused": 0, "status_codes": {"302": 3},
             "pgbench": {"clients": 5, "tps": 100.0}, "app_over_pgbench": 0.03,
+            "logged_in_floor": {**sample, "per_s": 12.0, "p99": 7.0},
         },
         "closing": {"attendees": 5, "with_recent_records": 1, "submit_s": 0.1,
                     "confirm_and_close_s": 0.2, "total_s": 0.3, "records": 5},
@@ -161,6 +162,8 @@ def test_the_markdown_table_renders_a_result():
     assert f"{fresh} (worst: kw1) | **missed** |" in text
     assert "| kw1 | kw1 | 3 | 2 | 1.0 | 2.0 | 2.0 | 1.0 | 30.0 | 60.0 |" in text
     assert "kept in the shared cache for 300 s" in text
+    # The registrations beside what the same burst costs when it does nothing.
+    assert "does nothing (the login page redirecting): throughput, p99 | 12.0/s, 7.0 ms |" in text
     results["failures"] = ["overbooking: 2 admitted for 1 seats"]
     assert "FAILED" in report.markdown(results)
 
