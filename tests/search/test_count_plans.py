@@ -82,7 +82,7 @@ def rows():
             },
         )
     stats._cache.clear()
-    yield {"now": now, "today": today, "taipei": taipei.county_id}
+    yield {"now": now, "today": today, "taipei": taipei.county_id, "unit": newtaipei.pk}
     stats._cache.clear()
 
 
@@ -111,6 +111,7 @@ def test_every_plan_counts_and_pages_what_search_finds(rows):
     cases = [
         SearchParams(open_now=True),
         SearchParams(open_now=True, county="63000"),  # the county by code: a join
+        SearchParams(open_now=True, unit_id=rows["unit"], level="7-1"),
         SearchParams(open_now=True, county_id=county, category="5-1", sort="deadline"),
         SearchParams(open_now=True, q="數學", category="5-1", stages=["14-3"]),
         SearchParams(open_now=True, q="海洋教育", category="5-1"),
@@ -261,3 +262,30 @@ def test_a_short_page_corrects_a_count_the_statistics_got_wrong(rows):
     assert found.count() == 11  # estimated
     page = found[0:10]
     assert len(page) < 10 and found.count() == len(search(SearchParams(q="數學"))) == len(page)
+
+
+def test_a_fence_reads_only_what_the_closing_index_covers(rows):
+    """Without a keyword, an "open now" count reads only columns of `search_closes_cover`, so
+    PostgreSQL can answer it from the index alone; with one, the vector is read too."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from inservice.search.query import _FENCE_COLUMNS
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.attname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+            "WHERE c.relname = 'search_closes_cover'"
+        )
+        covered = {name for (name,) in cursor.fetchall()}
+    assert set(_FENCE_COLUMNS) <= covered
+
+    def fence(params):
+        with CaptureQueriesContext(connection) as ctx:
+            SearchResults(params, now=rows["now"]).count()
+        (sql,) = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT COUNT")]
+        return sql.split(" OFFSET 0)")[0]
+
+    assert "search_vector" not in fence(SearchParams(open_now=True, county_id=rows["taipei"]))
+    assert "search_vector" in fence(SearchParams(open_now=True, q="數學"))

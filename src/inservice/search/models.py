@@ -82,7 +82,24 @@ class CourseSearchEntry(models.Model):
             models.Index(fields=["registration_closes", "code"], name="search_closes_code"),
             # The next registration opening, which ends a kept "open now" result.
             models.Index(fields=["registration_opens"], name="search_opens"),
-            models.Index(fields=["-registration_closes", "code"], name="search_closes_desc"),
+            # Covering, with every column the filters read (query.py, `_FENCE_COLUMNS`): the
+            # courses still open for registration ("open now", a few weeks' worth) are tested
+            # for the codes, county and dates on these entries alone (index-only scans).
+            models.Index(
+                fields=["-registration_closes", "code"],
+                include=[
+                    "course",
+                    "status",
+                    "unit",
+                    "registration_opens",
+                    "start_date",
+                    "end_date",
+                    "category",
+                    "topic_item",
+                    *_CODES,
+                ],
+                name="search_closes_cover",
+            ),
             models.Index(fields=["published_at", "code"], name="search_published_code"),
             models.Index(fields=["county", "-start_date", "code"], name="search_county_start_desc"),
             models.Index(fields=["unit", "start_date"], name="search_unit_start"),
