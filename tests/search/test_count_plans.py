@@ -94,6 +94,11 @@ def _same_as_search(params, now):
     for offset in range(0, len(expected), 25):
         paged += [e.code for e in found[offset : offset + 25]]
     assert paged == expected, params
+    # With more matches than the cap, a fenced count does not keep its rows: the page reads
+    # the table as every other search does.
+    capped = SearchResults(params, now=now, cap=10)
+    assert capped.count() == min(len(expected), 11), params
+    assert [e.code for e in capped[0:10]] == expected[:10], params
     return found, expected
 
 
@@ -284,8 +289,27 @@ def test_a_fence_reads_only_what_the_closing_index_covers(rows):
     def fence(params):
         with CaptureQueriesContext(connection) as ctx:
             SearchResults(params, now=rows["now"]).count()
-        (sql,) = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT COUNT")]
+        (sql,) = [q["sql"] for q in ctx.captured_queries if " OFFSET 0)" in q["sql"]]
         return sql.split(" OFFSET 0)")[0]
 
     assert "search_vector" not in fence(SearchParams(open_now=True, county_id=rows["taipei"]))
     assert "search_vector" in fence(SearchParams(open_now=True, q="數學"))
+
+
+def test_a_fenced_count_within_the_cap_gives_the_page_its_rows(rows):
+    """An "open now" count reads every match when there are no more than the cap; the page
+    then orders those rows by key instead of testing the keyword on the fence again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    params = SearchParams(open_now=True, q="數學")
+    found, expected = _same_as_search(params, rows["now"])
+    assert 0 < len(expected) <= found.cap
+    again = SearchResults(params, now=rows["now"])
+    with CaptureQueriesContext(connection) as ctx:
+        page = [e.code for e in again[0:25]]
+    count, page_query = [
+        q["sql"] for q in ctx.captured_queries if "search_coursesearchentry" in q["sql"]
+    ]
+    assert page == expected[:25]
+    assert "@@" in count and "@@" not in page_query and "course_id = ANY(" in page_query

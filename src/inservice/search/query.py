@@ -685,15 +685,27 @@ class SearchResults:
             self._estimated = True
             return self.cap + 1
         from_, where, params = self._count_base
+        limit = int(self.cap) + 1
         if self._count_source is not None:
+            # A fenced count tests every row of the fence (the courses open now, or not yet
+            # over); when it finds no more than the cap, its rows are kept for the page,
+            # which then orders them instead of testing the fence's rows again.
             condition, condition_params = self._count_source
             from_ = _fenced(from_, where, condition)
             params = [*condition_params, *params]
+            sql = f"SELECT {_T}.course_id FROM {from_}{' WHERE ' + where if where else ''}"  # noqa: S608
+            found = [pk for (pk,) in self._execute(f"{sql} LIMIT {limit}", params)]
+            if len(found) <= self.cap:
+                self._found = found
+            return len(found)
         sql = (
             f"SELECT COUNT(*) FROM (SELECT 1 FROM {from_}"  # noqa: S608
-            f"{' WHERE ' + where if where else ''} LIMIT {int(self.cap) + 1}) c"
+            f"{' WHERE ' + where if where else ''} LIMIT {limit}) c"
         )
         return self._execute(sql, params)[0][0]
+
+    # Every match of the search, when a fenced count found them all (see `_count_rows`).
+    _found: list[int] | None = None
 
     def __len__(self):
         return self.count()
@@ -728,15 +740,18 @@ class SearchResults:
         return [_entry(row, self._connection) for row in rows]
 
     def _page_rows(self, start: int, stop: int) -> list[tuple]:
+        base, narrow_base = self._page_base, self._narrow_page_base
+        if self._found is not None:
+            base = narrow_base = (_T, f"{_T}.course_id = ANY(%s)", [self._found])
         sql, params = page_sql(
-            self._page_base,
+            base,
             self.sort,
             self.now,
             start,
             stop - start,
             ops=self._connection.ops,
             pg=self._connection.vendor == "postgresql",
-            narrow_base=self._narrow_page_base,
+            narrow_base=narrow_base,
         )
         return self._execute(sql, params)
 
