@@ -78,11 +78,18 @@ ACTIVE_STATUSES = (
 class Registration(models.Model):
     """One teacher's registration for one course (re-registering reuses the row)."""
 
-    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="registrations")
-    teacher = models.ForeignKey(Teacher, on_delete=models.PROTECT, related_name="registrations")
+    # No single-column indexes: every query by course or teacher starts with one of the
+    # composite indexes below (or the unique pair), and each extra index was one more write
+    # in every registration of a burst (docs/performance.md).
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, related_name="registrations", db_index=False
+    )
+    teacher = models.ForeignKey(
+        Teacher, on_delete=models.PROTECT, related_name="registrations", db_index=False
+    )
     status = models.CharField(_("狀態"), max_length=12, choices=RegistrationStatus.choices)
     # Waitlist order and first-come order: the moment the current status was queued.
-    queued_at = models.DateTimeField(_("登記時間"), db_index=True)
+    queued_at = models.DateTimeField(_("登記時間"))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     cancelled_at = models.DateTimeField(_("取消時間"), null=True, blank=True)
