@@ -125,6 +125,10 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
 else:
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 
+# The hottest lookups run as server-side prepared statements (core/prepared.py); turn off
+# behind a connection pooler in transaction mode.
+DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -221,6 +225,8 @@ CACHES = {
     if (env.str("CACHE_URL", default="") or REDIS_URL)
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "inservice.core.cache.RedisCache"  # one client per process
 # Sessions live in PostgreSQL. With a cache every process shares (Redis), they are read
 # through it (`cached_db`): a request then costs no session query, and every write still
 # reaches the database. A per-process cache (locmem) would keep a logged-out session alive in

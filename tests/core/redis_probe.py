@@ -20,6 +20,14 @@ out = {
 if settings.REDIS_URL:
     cache.set("probe:值", {"教師": 1}, 30)
     out["cache_roundtrip"] = cache.get("probe:值")
+    # core/cache.py: one client object for every call of this process, and the calls the
+    # app makes (sessions, search tokens and results) work through it.
+    out["same_client"] = cache._cache.get_client() is cache._cache.get_client(write=True)
+    out["add"] = [cache.add("probe:n", 1, 30), cache.add("probe:n", 2, 30)]
+    out["incr"] = cache.incr("probe:n")
+    cache.set_many({"probe:a": "甲", "probe:b": "乙"}, 30)
+    out["get_many"] = cache.get_many(["probe:a", "probe:b", "probe:none"])
+    out["deleted"] = [cache.delete("probe:a"), cache.get("probe:a", "gone")]
 
     @HUEY.task()
     def probe_task(value):

@@ -70,8 +70,13 @@ def _probe(tmp_path, **env) -> dict:
 
 def test_with_redis_the_cache_queue_and_sessions_use_it(redis_url, tmp_path):
     out = _probe(tmp_path, REDIS_URL=redis_url)
-    assert out["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert out["cache"] == "inservice.core.cache.RedisCache"
     assert out["cache_roundtrip"] == {"教師": 1}
+    assert out["same_client"] is True
+    assert out["add"] == [True, False]
+    assert out["incr"] == 2
+    assert out["get_many"] == {"probe:a": "甲", "probe:b": "乙"}
+    assert out["deleted"] == [True, "gone"]
     assert out["huey"] == "RedisHuey"
     assert out["pending"] == 1
     assert out["dequeued_args"] == ["研習"]
