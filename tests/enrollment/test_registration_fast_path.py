@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from inservice.core import prepared
 from inservice.core.errors import DomainError
 from inservice.courses.models import CourseSession, CourseVersion
 from inservice.enrollment.models import EnrollmentOptions, Registration, RegistrationStatus
@@ -26,7 +27,8 @@ def _unit():
 
 
 def _sql(captured) -> list[str]:
-    return [q["sql"] for q in captured]
+    """The SQL of each statement (a prepared statement's own SQL, core/prepared.py)."""
+    return [prepared.source(q["sql"]) for q in captured]
 
 
 # --- mail: a deferred row, composed by the worker ----------------------------------------------

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import ValidationError
+
+from inservice.core.prepared import PreparedQuery
 
 from .models import User
+
+# Compiled once per process (core/prepared.py): this runs on every logged-in request.
+_USER_WITH_TEACHER = PreparedQuery(
+    lambda pk: User._default_manager.select_related("teacher").filter(pk=pk)
+)
 
 
 class AccountBackend(ModelBackend):
@@ -13,8 +21,10 @@ class AccountBackend(ModelBackend):
     second query on every teacher request; staff accounts, far fewer, carry an empty join."""
 
     def get_user(self, user_id):
-        try:
-            user = User._default_manager.select_related("teacher").get(pk=user_id)
-        except User.DoesNotExist:
-            return None
-        return user if self.user_can_authenticate(user) else None
+        if not isinstance(user_id, int):  # the session keeps the primary key as text
+            try:
+                user_id = User._meta.pk.to_python(user_id)
+            except ValidationError:  # a malformed key is an anonymous visitor
+                return None
+        user = _USER_WITH_TEACHER.get(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None

@@ -27,7 +27,9 @@ from .services import registration as services
 @require_POST
 @teacher(needs_unit=True)
 def register(request, code):
-    course = get_object_or_404(services.courses_to_register(), code=code)
+    course = services.course_to_register(code)
+    if course is None:
+        raise Http404
     try:
         result = services.register(actor=request.user, course=course, course_loaded=True)
     except DomainError as exc:

@@ -26,13 +26,15 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from inservice.core import prepared
 from inservice.core.audit import log_event
 from inservice.core.errors import DomainError, PermissionDeniedError, ValidationFailed
+from inservice.core.prepared import PreparedQuery
 from inservice.courses import permissions as course_permissions
 from inservice.courses.models import Course, CourseStatus
 from inservice.notifications.services import deferred_renderer, queue_deferred_mail
@@ -278,7 +280,8 @@ def restriction_problem(teacher, course: Course, options: EnrollmentOptions) -> 
 
 # The teacher's other admitted courses whose dates overlap [start, end]; when both courses
 # have sessions, only if two sessions clash (same day, times overlapping). Raw SQL: it runs on
-# every registration, and building it with the ORM cost more than running it.
+# every registration, and building it with the ORM cost more than running it; a prepared
+# statement (core/prepared.py), since planning it took ten times longer than executing it.
 OVERLAP_SQL = """
 SELECT c.code, v.name
 FROM enrollment_registration r
@@ -308,7 +311,8 @@ def overlap_warnings(teacher, course: Course) -> list[str]:
     if version is None or version.start_date is None:
         return []
     with connection.cursor() as cursor:
-        cursor.execute(
+        prepared.execute(
+            cursor,
             OVERLAP_SQL,
             {
                 "teacher": teacher.pk,
@@ -354,27 +358,29 @@ def _promote(options: EnrollmentOptions, capacity: int, *, actor=None) -> list[R
 # --- teacher actions --------------------------------------------------------------------------
 
 
-def _options_query(course: Course, teacher):
-    """The course's options with the id of the teacher's registration of it (if any), as
-    one raw statement: the ORM's Subquery form cost ~1.5 ms of compiling per registration,
-    a fifth of a registration's CPU in a burst."""
-    options = EnrollmentOptions._meta.db_table
-    registrations = Registration._meta.db_table
-    return EnrollmentOptions.objects.raw(
-        f"SELECT o.*, (SELECT r.id FROM {registrations} r "  # noqa: S608 (model tables)
-        "WHERE r.course_id = o.course_id AND r.teacher_id = %s LIMIT 1) AS existing_id "
-        f"FROM {options} o WHERE o.course_id = %s",
-        [teacher.pk, course.pk],
-    )
+# The course's options with the id of the teacher's registration of it (if any): one
+# statement, compiled once per process (core/prepared.py). Compiling this Subquery on every
+# registration cost ~1.5 ms, a fifth of a registration's CPU in a burst.
+_OPTIONS_AND_EXISTING = PreparedQuery(
+    lambda course_id, teacher_id: EnrollmentOptions.objects.filter(course_id=course_id).annotate(
+        existing_id=Subquery(
+            Registration.objects.filter(
+                course_id=OuterRef("course_id"), teacher_id=teacher_id
+            ).values("id")[:1]
+        )
+    ),
+    int,
+    int,
+)
 
 
 def _options_and_existing(course: Course, teacher) -> tuple[EnrollmentOptions, tuple | None]:
     """The course's options (unlocked) and the teacher's earlier registration of it as
     (id, status, row): one query, two when there is an earlier registration."""
-    options = next(iter(_options_query(course, teacher)), None)
+    options = _OPTIONS_AND_EXISTING.get(course.pk, teacher.pk)
     if options is None:  # courses published before options existed: make them (once)
         options_for(course)
-        options = next(iter(_options_query(course, teacher)))
+        options = _OPTIONS_AND_EXISTING.get(course.pk, teacher.pk)
     if options.existing_id is None:
         return options, None
     row = Registration.objects.get(pk=options.existing_id)
@@ -407,25 +413,20 @@ def _duplicate() -> DomainError:
     return DomainError(_("您已報名此課程，不需重複報名。"), code="duplicate")
 
 
-def _lock_for_registration(course: Course) -> EnrollmentOptions:
-    """Lock the options row inside the caller's transaction (no savepoint of its own).
+# The options row, locked (compiled once per process, core/prepared.py): in a burst every
+# registration queues here.
+_LOCKED_OPTIONS = PreparedQuery(
+    lambda course_id: EnrollmentOptions.objects.select_for_update().filter(course_id=course_id)
+)
 
-    On PostgreSQL a raw statement: in a burst every registration queues here, and the ORM's
-    compiling of the same SELECT ... FOR UPDATE took longer than running it."""
+
+def _lock_for_registration(course: Course) -> EnrollmentOptions:
+    """Lock the options row inside the caller's transaction (no savepoint of its own)."""
     try:
-        if connection.vendor != "postgresql":
-            return EnrollmentOptions.objects.select_for_update().get(course_id=course.pk)
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL lock_timeout = {int(LOCK_TIMEOUT_MS)}")
-        return next(
-            iter(
-                EnrollmentOptions.objects.raw(
-                    f"SELECT * FROM {EnrollmentOptions._meta.db_table} "  # noqa: S608 (model table)
-                    "WHERE course_id = %s FOR UPDATE",
-                    [course.pk],
-                )
-            )
-        )
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = {int(LOCK_TIMEOUT_MS)}")
+        return _LOCKED_OPTIONS.get(course.pk)
     except DatabaseError as exc:
         raise Busy(_("目前報名人數眾多，系統忙碌中，請稍後再試一次。")) from exc
 
@@ -449,6 +450,17 @@ def courses_to_register():
     return Course.objects.select_related("published", "unit", "unit__county").only(
         *_REGISTER_FIELDS
     )
+
+
+# The view's lookup of the course by its code, compiled once per process (core/prepared.py):
+# Django's compiling of this four-table query cost more than running it, in every
+# registration of a burst.
+_COURSE_TO_REGISTER = PreparedQuery(lambda code: courses_to_register().filter(code=code))
+
+
+def course_to_register(code: int) -> Course | None:
+    """The course with `code`, loaded for `register(course_loaded=True)`; None if none."""
+    return _COURSE_TO_REGISTER.get(code)
 
 
 def register(

@@ -1,0 +1,226 @@
+"""Queries compiled once per process and, on PostgreSQL, planned once per connection.
+
+Django compiles a queryset's SQL each time it runs it, and PostgreSQL plans every statement
+it receives. For the lookups that run on every request or in every registration of a burst,
+both cost more than running the query: compiling the logged-in account with its teacher row
+was ~40 % of a minimal teacher request's CPU, and planning the course's four-table lookup and
+the overlap check took ten times longer than executing them (docs/performance.md).
+
+- `PreparedQuery` compiles a queryset the first time with markers in place of the looked-up
+  values, keeps the SQL and Django's row-to-object mapping, and later only puts the values
+  where the markers were. The objects come out of Django's own iterator, so deferred fields,
+  `select_related` caches and converters are exactly the ORM's.
+- `execute` runs an SQL statement as a server-side prepared statement (`PREPARE` once per
+  connection, then `EXECUTE`), so PostgreSQL reuses its plan. `PreparedQuery` runs through
+  it. Other databases run the statement as it is.
+
+Only for statements whose SQL does not depend on the values (plain equality lookups) and
+whose plan suits every value (lookups by key). Not for a connection pooler in transaction
+mode, which would hand a prepared statement's name to another server connection
+(`DB_PREPARED_STATEMENTS=0` turns the PREPARE off; docs/deployment.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import connections
+from django.db.models import QuerySet
+
+# Markers of the looked-up values while compiling: the n-th value of a type is the n-th
+# marker of that type.
+_MARKERS: dict[type, Callable[[int], Any]] = {
+    int: lambda n: -7_305_518_226_974_601 - n,
+    str: lambda n: f"\x00prepared-query-value-{n}\x00",
+}
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%")
+
+
+class _Statement:
+    """An SQL text with %s or %(name)s placeholders as a server-side statement."""
+
+    __slots__ = ("name", "text", "keys", "execute_sql")
+
+    def __init__(self, sql: str):
+        keys: list = []
+
+        def number(match: re.Match) -> str:
+            if match.group(0) == "%%":
+                return "%"
+            key = match.group(1) if match.group(1) is not None else len(keys)
+            if key not in keys:
+                keys.append(key)
+            return f"${keys.index(key) + 1}"
+
+        self.text = _PLACEHOLDER.sub(number, sql)
+        if any(isinstance(k, str) for k in keys) and any(isinstance(k, int) for k in keys):
+            raise ValueError("an SQL statement takes %s or %(name)s placeholders, not both")
+        self.keys = keys
+        self.name = "inservice_" + hashlib.blake2b(sql.encode(), digest_size=10).hexdigest()
+        arguments = ", ".join(["%s"] * len(keys))
+        self.execute_sql = f"EXECUTE {self.name}({arguments})" if keys else f"EXECUTE {self.name}"
+
+    def ordered(self, params) -> list:
+        return [params[k] for k in self.keys]
+
+
+_statements: dict[str, _Statement] = {}
+# The statements prepared on each open database connection (the driver's connection object:
+# a reconnection starts with none).
+_prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_unpreparable: set[str] = set()
+
+
+def source(sent: str) -> str:
+    """The SQL behind a statement as sent (`EXECUTE inservice_…(…)` gives the prepared SQL,
+    anything else itself): for reading captured queries in tests and logs."""
+    if sent.startswith("EXECUTE inservice_"):
+        name = sent[len("EXECUTE ") :].split("(", 1)[0].strip()
+        for statement in list(_statements.values()):
+            if statement.name == name:
+                return statement.text
+    return sent
+
+
+def _enabled(wrapper) -> bool:
+    return wrapper.vendor == "postgresql" and getattr(settings, "DB_PREPARED_STATEMENTS", True)
+
+
+def _prepare(wrapper, statement: _Statement) -> bool:
+    """PREPARE `statement` on this connection unless done; False if PostgreSQL refuses it.
+
+    Straight on the driver's connection, inside a savepoint when a transaction is open, so a
+    refusal leaves the caller's transaction as it was, and the one-time PREPARE does not
+    count among a request's queries (PostgreSQL keeps it for the session, even if the
+    transaction around it is rolled back)."""
+    import psycopg
+
+    raw = wrapper.connection
+    done = _prepared.get(raw)
+    if done is None:
+        done = _prepared[raw] = set()
+    if statement.name in done:
+        return True
+    in_transaction = not wrapper.get_autocommit()
+    try:
+        if in_transaction:
+            raw.execute("SAVEPOINT inservice_prepare")
+    except psycopg.Error:
+        return False  # an unusable transaction: the caller's own statement reports it
+    try:
+        raw.execute(f"PREPARE {statement.name} AS {statement.text}")
+    except psycopg.Error as exc:
+        if in_transaction:
+            raw.execute("ROLLBACK TO SAVEPOINT inservice_prepare")
+        if isinstance(exc, psycopg.errors.DuplicatePreparedStatement):
+            done.add(statement.name)
+            return True
+        if (exc.sqlstate or "").startswith("42"):  # the statement itself: never retried
+            _unpreparable.add(statement.name)
+        return False
+    if in_transaction:
+        raw.execute("RELEASE SAVEPOINT inservice_prepare")
+    done.add(statement.name)
+    return True
+
+
+def statement_for(sql: str, using: str | None = None) -> tuple[str, Callable[[Any], list]]:
+    """The SQL to send for `sql` on connection `using`, and how to order its parameters."""
+    wrapper = connections[using or "default"]
+    if not _enabled(wrapper):
+        return sql, lambda params: params
+    statement = _statements.get(sql)
+    if statement is None:
+        statement = _statements.setdefault(sql, _Statement(sql))
+    if statement.name in _unpreparable:
+        return sql, lambda params: params
+    wrapper.ensure_connection()
+    if not _prepare(wrapper, statement):
+        return sql, lambda params: params
+    return statement.execute_sql, statement.ordered
+
+
+def execute(cursor, sql: str, params: Sequence | dict = ()):
+    """`cursor.execute(sql, params)`, as a prepared statement on PostgreSQL."""
+    text, order = statement_for(sql, cursor.db.alias)
+    return cursor.execute(text, order(params))
+
+
+class _Compiled:
+    __slots__ = ("template", "sql", "params", "positions", "wraps", "state")
+
+    # The compiler's attributes that `as_sql` sets and Django's iterator reads afterwards.
+    STATE = ("select", "klass_info", "annotation_col_map", "col_count", "has_extra_select")
+
+    def __init__(self, queryset: QuerySet, markers: list):
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        sql, params = compiler.as_sql()
+        self.positions: list[int] = []
+        for marker in markers:
+            # The backend may wrap a value (psycopg's Int8 for a big integer column): the
+            # value is wrapped the same way when it takes the marker's place.
+            found = [i for i, p in enumerate(params) if isinstance(p, type(marker)) and p == marker]
+            if len(found) != 1:
+                raise ValueError("a prepared query needs each value exactly once in its SQL")
+            self.positions.append(found[0])
+        self.template = queryset
+        self.sql = sql
+        self.params = list(params)
+        self.wraps = [type(params[i]) for i in self.positions]
+        self.state = {name: getattr(compiler, name) for name in self.STATE}
+
+
+class PreparedQuery:
+    """`PreparedQuery(lambda a, b: Model.objects....filter(x=a, y=b), int, int)`;
+    `.get(a, b)` is the one object or None."""
+
+    def __init__(self, build: Callable[..., QuerySet], *value_types: type):
+        value_types = value_types or (int,)
+        if any(t not in _MARKERS for t in value_types):
+            raise TypeError(f"prepared queries take {', '.join(t.__name__ for t in _MARKERS)}")
+        self._build = build
+        self._types = value_types
+        self._compiled: dict[str, _Compiled] = {}
+        self._lock = threading.Lock()
+
+    def _for(self, using: str) -> _Compiled:
+        compiled = self._compiled.get(using)
+        if compiled is None:
+            with self._lock:
+                markers = [_MARKERS[t](n) for n, t in enumerate(self._types)]
+                queryset = self._build(*markers).using(using)
+                compiled = self._compiled[using] = _Compiled(queryset, markers)
+        return compiled
+
+    def get(self, *values, using: str = "default"):
+        if len(values) != len(self._types) or any(
+            type(v) is not t for v, t in zip(values, self._types, strict=False)
+        ):
+            expected = ", ".join(t.__name__ for t in self._types)
+            raise TypeError(f"expected ({expected}), got {values!r}")
+        compiled = self._for(using)
+        params = list(compiled.params)
+        for position, wrap, value in zip(compiled.positions, compiled.wraps, values, strict=True):
+            params[position] = wrap(value)
+        sql, order = statement_for(compiled.sql, using)
+        sent = (sql, tuple(order(params)))
+        queryset = compiled.template._chain()
+        query = queryset.query
+        compiler = query.get_compiler(using=using)
+        # What `as_sql` would have produced and set.
+        compiler.__dict__.update(compiled.state)
+        compiler.as_sql = lambda *args, **kwargs: sent
+        query.get_compiler = lambda *args, **kwargs: compiler
+        rows = list(queryset)
+        if len(rows) > 1:
+            raise queryset.model.MultipleObjectsReturned(
+                f"a prepared query of {queryset.model.__name__} found {len(rows)} rows"
+            )
+        return rows[0] if rows else None
