@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from inservice.accounts.models import StaffRole
 from inservice.organizations.models import County
-from inservice.search import index
+from inservice.search import index, results_cache
 from inservice.search.query import SearchParams, SearchResults
 from tests.factories import StaffFactory, UnitFactory
 
@@ -200,7 +200,8 @@ def test_more_than_the_cap_outlives_new_courses_but_not_other_writes(
 ):
     """A new course only adds a row: a search that had more matches than the cap still has,
     so after a publication its page is computed but its count is not. A course changed or
-    cancelled may take a match away: then it is counted again."""
+    cancelled may take a match away: when the search had only one match beyond the cap, it is
+    counted again (more beyond it: the next test)."""
     courses = [publish(school, name=f"數學工作坊{n}") for n in range(3)]
     params = SearchParams(q="數學")
     assert _count(params) == (3, 1)  # cap + 1: more than 2
@@ -212,15 +213,57 @@ def test_more_than_the_cap_outlives_new_courses_but_not_other_writes(
     assert _reads(ctx) == 1 and len(rows) == 2  # the page itself is computed again
     with django_capture_on_commit_callbacks(execute=True):
         index.index_course(courses[0])  # rewritten: it could have lost the keyword
-    assert _count(params) == (3, 1)
+    assert _count(params) == (3, 1)  # 3 matches were 1 beyond the cap: counted again
     assert _count(params) == (3, 0)
 
+
+def test_more_than_the_cap_outlives_as_many_changed_courses_as_it_had_matches_beyond_it(
+    kept, publish, school, django_capture_on_commit_callbacks
+):
+    """Each course changed or removed takes at most one match from a search: 5 matches over
+    a cap of 2 stay "more than 2" through two such writes, not three. A write of unknown
+    extent (a rebuild) ends it at once, and so does an emptied counter."""
+    courses = [publish(school, name=f"數學工作坊{n}") for n in range(5)]
+    params = SearchParams(q="數學")
+    assert SearchResults.ABOVE_MARGIN >= 3  # the count reads all five
+    assert _count(params) == (3, 1)
+    for course in courses[:2]:
+        with django_capture_on_commit_callbacks(execute=True):
+            index.index_course(course)
+        assert _count(params) == (3, 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        index.index_course(courses[2])
+    assert _count(params) == (3, 1)  # 5 - 3 changed: no longer surely more than 2
+
+    assert _count(params) == (3, 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        index.rebuild()
+    assert _count(params) == (3, 1)
+
+    assert _count(params) == (3, 0)
+    publish(school, name="數學工作坊新開")
+    assert _count(params) == (3, 0)  # a new course: still more than 2
+    cache.delete(results_cache._SHRUNK)
+    publish(school, name="數學工作坊再開")
+    assert _count(params) == (3, 1)  # the same, but the changed rows' counter was lost
+    assert _count(params) == (3, 0)
+
+
+def test_a_removed_course_counts_as_one_changed_row(
+    kept, publish, school, django_capture_on_commit_callbacks
+):
     from inservice.courses.services import lifecycle
 
+    courses = [publish(school, name=f"數學工作坊{n}") for n in range(4)]
+    params = SearchParams(q="數學")
+    assert _count(params) == (3, 1)  # 4 matches: two beyond the cap of 2
     organizer = StaffFactory(unit=school, role=StaffRole.OPERATOR).user
     with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.cancel_course(actor=organizer, course=courses[0], reason="颱風停課")
+    assert _count(params) == (3, 0)  # at least 3 left: still more than 2
+    with django_capture_on_commit_callbacks(execute=True):
         lifecycle.cancel_course(actor=organizer, course=courses[1], reason="颱風停課")
-    assert _count(params) == (3, 1)
+    assert _count(params) == (2, 1)  # perhaps not: counted, 2 left
 
 
 def test_a_count_within_the_cap_is_counted_again_after_a_new_course(kept, publish, school):

@@ -67,13 +67,14 @@ def index_course(course: Course) -> CourseSearchEntry | None:
     )
     existing = CourseSearchEntry.objects.filter(course_id=course.pk)
     if course.status not in SEARCHABLE or course.published_id is None:
-        existing.delete()
-        results_cache.changed()
+        removed, _per_model = existing.delete()
+        results_cache.changed(rows=removed)
         return None
     entry = entry_for(course)
     if existing.exists():
+        # Rewritten: it may no longer match a search it matched (one match at most).
         entry.save(force_update=True)
-        results_cache.changed()
+        results_cache.changed(rows=1)
     else:
         # A course's first publication: a row added, no match taken from any search.
         entry.save(force_insert=True)

@@ -650,16 +650,22 @@ class SearchResults:
                 self._count = self._count_rows()
         return self._count
 
+    # A count that may be kept as "more than the cap" goes this many matches past it, so that
+    # the fact outlives as many courses changed (each takes at most one match away;
+    # results_cache.py). Reading them costs ~5 % more than stopping at the cap.
+    ABOVE_MARGIN = 50
+
     def _kept_count(self) -> int:
         """Counted, unless this search had more than the cap's matches before the rows added
-        since (results_cache.py: "more than the cap" outlives new rows, not other writes;
-        never kept for a timed search, whose matches go as registrations close)."""
+        and the few rows changed since (results_cache.py; never kept for a timed search,
+        whose matches go as registrations close)."""
         if self._kept.get(results_cache.ABOVE):
             return self.cap + 1
-        count = self._count_rows()
-        if count > self.cap and not self._estimated and not self._timed:
-            self._kept.put(results_cache.ABOVE, True)
-        return count
+        keep = not self._timed
+        count = self._count_rows(margin=self.ABOVE_MARGIN if keep else 0)
+        if count > self.cap and not self._estimated and keep:
+            self._kept.put(results_cache.ABOVE, count)
+        return min(count, self.cap + 1)
 
     # A one-word keyword that the statistics put on at least this many times the cap's rows
     # is not counted: "more than the cap" is then certain but for a table changed beyond
@@ -678,14 +684,15 @@ class SearchResults:
 
     _estimated = False
 
-    def _count_rows(self, exact: bool = False) -> int:
+    def _count_rows(self, exact: bool = False, margin: int = 0) -> int:
+        """The matches, up to the cap + 1 (+ `margin`: see `ABOVE_MARGIN`)."""
         if self._base is None:
             return 0
         if not exact and self._surely_more_than_cap():
             self._estimated = True
             return self.cap + 1
         from_, where, params = self._count_base
-        limit = int(self.cap) + 1
+        limit = int(self.cap) + 1 + int(margin)
         if self._count_source is not None:
             # A fenced count tests every row of the fence (the courses open now, or not yet
             # over); when it finds no more than the cap, its rows are kept for the page,

@@ -18,10 +18,15 @@ while all of these hold:
 
 One fact outlives the generation: that a search has more matches than the list's cap (its
 count is "more than 1,000"). A new course's first publication only adds a row, and adding a
-row takes no match from any search, so that fact holds until a row is changed or removed
-(a second token, `_SHRINK`, replaced by every write but a new row's insertion). After a
-publication — every few minutes in term time — a popular search then computes its page but
-not its count, the costlier half (a common keyword's count reads all its matches' index
+row takes no match from any search; a course changed, closed or cancelled rewrites or
+removes one row, which takes at most one match from any search. So the count goes a little
+past the cap (`SearchResults.ABOVE_MARGIN`), and the fact is kept with the number of
+matches found and the count of rows changed or removed so far (`_SHRUNK`, a counter every
+such write adds its rows to): it holds while fewer rows were changed since than it had
+matches beyond the cap. A write of unknown extent (a rebuild, a generated dataset) replaces
+a token (`_SHRINK`) instead, which ends every such fact. After a publication or a course's
+change — every few minutes in term time — a popular search then computes its page but not
+its count, the costlier half (a common keyword's count reads all its matches' index
 entries). Searches timed as above are not counted on it: registrations closing take their
 matches away without a write.
 
@@ -49,6 +54,7 @@ logger = logging.getLogger(__name__)
 
 _GENERATION = "search:generation"
 _SHRINK = "search:shrink"
+_SHRUNK = "search:shrunk"
 _UNSET = object()
 # Parts valid while `_SHRINK` is unchanged (rather than the generation), and kept that long:
 # the key holds the day, so at most until midnight.
@@ -69,20 +75,29 @@ def timed(params, sort: str) -> bool:
     return params.open_now or sort == "deadline"
 
 
-def changed(using: str | None = None, *, added_only: bool = False) -> None:
+def changed(using: str | None = None, *, added_only: bool = False, rows: int | None = None):
     """The search table changed: once the transaction commits, no kept result matches any
-    more (with `added_only` — rows inserted, none changed or removed — a search's "more
-    than the cap" still holds). Outside a transaction, at once. If the cache cannot be told
-    (Redis down), the change is logged and kept results may lag it by up to a day."""
+    more. `added_only`: rows were inserted, none changed or removed; `rows`: that many
+    existing rows were changed or removed (a course's re-index: one). Either way a search's
+    "more than the cap" may still hold (see above); without them it is counted again.
+    Outside a transaction, at once. If the cache cannot be told (Redis down), the change is
+    logged and kept results may lag it by up to a day."""
     if not enabled():
         return
 
     def replace():
         token = secrets.token_hex(8)
-        cache.set_many(
-            {_GENERATION: token} if added_only else {_GENERATION: token, _SHRINK: token},
-            timeout=None,
-        )
+        if added_only:
+            cache.set(_GENERATION, token, timeout=None)
+            return
+        if rows is None:
+            cache.set_many({_GENERATION: token, _SHRINK: token}, timeout=None)
+            return
+        cache.set(_GENERATION, token, timeout=None)
+        try:
+            cache.incr(_SHRUNK, rows)
+        except ValueError:  # the counter is gone (an emptied cache): end every kept fact
+            cache.set(_SHRINK, token, timeout=None)
 
     transaction.on_commit(replace, using=using, robust=True)
 
@@ -100,8 +115,10 @@ class Kept:
         self._until = until
         self._until_value = _UNSET
         self._broken = False
+        self._cap = cap
         self._generation: str | None = None
         self._shrink: str | None = None
+        self._shrunk: int | None = None
         self._read: dict[str, object] = {}
         self._tried: set[str] = set()
 
@@ -114,20 +131,26 @@ class Kept:
             return
         keys = [self._key(part) for part in parts]
         try:
-            found = cache.get_many([_GENERATION, _SHRINK, *keys])
+            found = cache.get_many([_GENERATION, _SHRINK, _SHRUNK, *keys])
             generation, shrink = found.get(_GENERATION), found.get(_SHRINK)
+            shrunk = found.get(_SHRUNK)
             if generation is None or shrink is None:
                 # First use, or the cache was emptied: new tokens, so nothing older matches.
                 token = secrets.token_hex(8)
                 cache.add(_GENERATION, token, timeout=None)
                 cache.add(_SHRINK, token, timeout=None)
                 generation, shrink = cache.get(_GENERATION), cache.get(_SHRINK)
+            if not isinstance(shrunk, int):
+                # The counter is gone: a new token ends the facts counted on the old one.
+                cache.add(_SHRUNK, 0, timeout=None)
+                cache.set(_SHRINK, secrets.token_hex(8), timeout=None)
+                shrink, shrunk = cache.get(_SHRINK), cache.get(_SHRUNK)
         except Exception:
             # The search must not fail with the cache (Redis down): it is computed instead.
             logger.warning("search results cache unavailable", exc_info=True)
             self._broken = True
             return
-        self._generation, self._shrink = generation, shrink
+        self._generation, self._shrink, self._shrunk = generation, shrink, shrunk
         for part, key in zip(parts, keys, strict=True):
             value = found.get(key)
             if (
@@ -136,7 +159,17 @@ class Kept:
                 and value[0] == (shrink if part == ABOVE else generation)
                 and (value[1] is None or self._now < value[1])
             ):
-                self._read[part] = value[2]
+                if part != ABOVE:
+                    self._read[part] = value[2]
+                elif self._still_above(value[2]):
+                    self._read[part] = True
+
+    def _still_above(self, value) -> bool:
+        """Whether a kept (matches found, rows changed then) is still above the cap."""
+        if not (isinstance(value, tuple) and len(value) == 2 and isinstance(self._shrunk, int)):
+            return False
+        matches, shrunk_then = value
+        return matches - (self._shrunk - shrunk_then) > self._cap
 
     def get(self, part: str):
         """The kept value of `part` (read now if it was not read with the others), or None."""
@@ -145,7 +178,8 @@ class Kept:
         return self._read.get(part)
 
     def put(self, part: str, value) -> None:
-        self._read[part] = value
+        """Keep `value` for `part`; for `ABOVE`, the number of matches found (> the cap)."""
+        self._read[part] = True if part == ABOVE else value
         if self._broken or self._generation is None:
             return
         if self._until is not None and self._until_value is _UNSET:
@@ -153,6 +187,7 @@ class Kept:
         until = None if self._until is None else self._until_value
         if part == ABOVE:
             token, timeout = self._shrink, _ABOVE_SECONDS
+            value = (value, self._shrunk)
         else:
             token, timeout = self._generation, seconds()
         try:
