@@ -7,15 +7,17 @@ from unittest import mock
 import pytest
 from django.contrib.auth import get_user
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.signals import post_save, pre_save
 from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from inservice.accounts.backends import AccountBackend
-from inservice.accounts.models import User
+from inservice.accounts.models import Teacher, User
 from inservice.core import prepared
-from inservice.core.prepared import PreparedQuery
+from inservice.core.models import AuditEvent
+from inservice.core.prepared import PreparedInsert, PreparedQuery
 from inservice.enrollment.services import registration as services
 from inservice.organizations.models import County
 from tests.factories import UnitFactory, make_staff, make_teacher_user, open_course
@@ -198,3 +200,71 @@ def test_turned_off_sends_the_sql_itself(settings):
 def test_placeholders_of_both_kinds_are_refused():
     with pytest.raises(ValueError), connection.cursor() as cursor:
         prepared.execute(cursor, "SELECT %s, %(a)s", {"a": 1})
+
+
+# --- prepared inserts ------------------------------------------------------------------------
+
+
+def _row(obj) -> dict:
+    values = {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+    values.pop("id")
+    values.pop("created_at")
+    return values
+
+
+@pytest.mark.django_db
+def test_prepared_insert_stores_what_create_stores():
+    user = make_teacher_user(UnitFactory())
+    values = {
+        "actor": user,
+        "actor_label": "教師",
+        "action": "test.prepared",
+        "object_type": "accounts.user",
+        "object_id": str(user.pk),
+        "object_repr": "教師",
+        "after": {"status": "admitted", "名單": [1, 2]},
+        "data": {},
+        "ip": "192.0.2.1",
+        "user_agent": "pytest",
+    }
+    prepared_insert = PreparedInsert(AuditEvent)
+    made = prepared_insert.create(**values)
+    orm = AuditEvent.objects.create(**values)
+    assert made.pk and made.pk != orm.pk
+    assert not made._state.adding and made._state.db == "default"
+    assert made.created_at is not None  # auto_now_add, as save() fills it
+    stored = AuditEvent.objects.get(pk=made.pk)
+    assert _row(stored) == _row(AuditEvent.objects.get(pk=orm.pk)) == _row(made)
+    assert stored.before is None and stored.after == {"status": "admitted", "名單": [1, 2]}
+
+
+@pytest.mark.django_db
+def test_prepared_insert_sends_the_save_signals_and_is_prepared():
+    seen = []
+
+    def pre(sender, instance, **kwargs):
+        seen.append(("pre", instance.pk))
+
+    def post(sender, instance, created, **kwargs):
+        seen.append(("post", created, instance.pk))
+
+    pre_save.connect(pre, sender=AuditEvent, dispatch_uid="test-prepared-pre")
+    post_save.connect(post, sender=AuditEvent, dispatch_uid="test-prepared-post")
+    try:
+        with CaptureQueriesContext(connection) as captured:
+            made = PreparedInsert(AuditEvent).create(action="test.signals", actor_label="system")
+    finally:
+        pre_save.disconnect(dispatch_uid="test-prepared-pre", sender=AuditEvent)
+        post_save.disconnect(dispatch_uid="test-prepared-post", sender=AuditEvent)
+    assert seen == [("pre", None), ("post", True, made.pk)]
+    [sent] = [q["sql"] for q in captured]
+    assert prepared.source(sent).startswith('INSERT INTO "core_auditevent"')
+
+
+@pytest.mark.django_db
+def test_prepared_insert_refuses_expressions_and_models_it_cannot_compile():
+    with pytest.raises(TypeError):
+        PreparedInsert(AuditEvent).create(action=Value("x"), actor_label="system")
+    assert not AuditEvent.objects.filter(actor_label="system", action="x").exists()
+    with pytest.raises(ValueError):
+        PreparedInsert(Teacher)  # its encrypted ID number is a binary field

@@ -6,6 +6,10 @@ from typing import Any
 
 from .middleware import current_request_info
 from .models import AuditEvent
+from .prepared import PreparedInsert
+
+# Every service writes here, some on hot paths (a registration burst): compiled once.
+_NEW_EVENT = PreparedInsert(AuditEvent)
 
 # Keys whose values never reach the audit table in clear.
 SECRET_KEYS = {"password", "token", "id_number", "secret", "birth_date", "captcha"}
@@ -37,7 +41,7 @@ def log_event(
 ) -> AuditEvent:
     info = current_request_info()
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
-    return AuditEvent.objects.create(
+    return _NEW_EVENT.create(
         actor=actor_obj,
         actor_label=str(actor)[:200] if actor is not None else "system",
         action=action,

@@ -11,6 +11,8 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils import translation
 
+from inservice.core.prepared import PreparedInsert
+
 from .models import OutboundEmail
 
 
@@ -130,6 +132,10 @@ def deferred_renderer(name: str):
     return register
 
 
+# Written in every registration of a burst (core/prepared.py).
+_NEW_DEFERRED_MAIL = PreparedInsert(OutboundEmail)
+
+
 def queue_deferred_mail(
     *, to: str, template: str, renderer: str, args: dict, language: str | None = None
 ) -> OutboundEmail:
@@ -142,7 +148,7 @@ def queue_deferred_mail(
     """
     if renderer not in _RENDERERS:
         raise LookupError(f"no deferred mail renderer named {renderer!r}")
-    email = OutboundEmail.objects.create(
+    email = _NEW_DEFERRED_MAIL.create(
         to=to,
         template=template,
         language=language or settings.LANGUAGE_CODE,

@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy
 from inservice.core import prepared
 from inservice.core.audit import log_event
 from inservice.core.errors import DomainError, PermissionDeniedError, ValidationFailed
-from inservice.core.prepared import PreparedQuery
+from inservice.core.prepared import PreparedInsert, PreparedQuery
 from inservice.courses import permissions as course_permissions
 from inservice.courses.models import Course, CourseStatus
 from inservice.notifications.services import deferred_renderer, queue_deferred_mail
@@ -431,6 +431,10 @@ def _lock_for_registration(course: Course) -> EnrollmentOptions:
         raise Busy(_("目前報名人數眾多，系統忙碌中，請稍後再試一次。")) from exc
 
 
+# Written in every registration, under the course's lock (core/prepared.py).
+_NEW_REGISTRATION = PreparedInsert(Registration)
+
+
 # What `register` reads of the course, its published version, unit and county. The view
 # loads only these: the version alone has some fifty columns, and building and reading them
 # all was a fifth of a registration's time in a burst. A field used by `register` and
@@ -560,7 +564,7 @@ def _register_locked(teacher, course, options, existing, queued_at, *, _lock, _p
     }
     existing_row = existing[2] if existing else None
     if existing_row is None:
-        registration = Registration.objects.create(course=course, teacher=teacher, **fields)
+        registration = _NEW_REGISTRATION.create(course=course, teacher=teacher, **fields)
     else:
         # Re-registering after a cancellation (rare): the earlier row, only if its status is
         # still the one read before the lock (otherwise a double submit got here first).
