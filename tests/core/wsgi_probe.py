@@ -1,5 +1,6 @@
 """Imports the WSGI module the way gunicorn does and prints what that already loaded."""
 
+import gc
 import json
 import sys
 
@@ -15,6 +16,8 @@ print(
             "urlconf": "inservice.urls" in sys.modules,
             "views": "inservice.enrollment.views_registration" in sys.modules,
             "catalogs": sorted(translation.trans_real._translations),
+            "frozen": gc.get_freeze_count(),
+            "threshold": gc.get_threshold(),
         }
     )
 )
