@@ -6,7 +6,7 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user
-from django.db import connection, transaction
+from django.db import DataError, connection, transaction
 from django.db.models import Q, Value
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql.compiler import SQLCompiler
@@ -268,3 +268,11 @@ def test_prepared_insert_refuses_expressions_and_models_it_cannot_compile():
     assert not AuditEvent.objects.filter(actor_label="system", action="x").exists()
     with pytest.raises(ValueError):
         PreparedInsert(Teacher)  # its encrypted ID number is a binary field
+
+
+@pytest.mark.django_db
+def test_a_failed_prepared_insert_marks_the_transaction_for_rollback_as_save_does():
+    with transaction.atomic():
+        with pytest.raises(DataError):  # the action is longer than its column
+            PreparedInsert(AuditEvent).create(action="x" * 101, actor_label="system")
+        assert transaction.get_rollback()

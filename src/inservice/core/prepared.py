@@ -267,7 +267,7 @@ class PreparedInsert:
         return compiled
 
     def create(self, **values):
-        from django.db import router
+        from django.db import router, transaction
         from django.db.models import signals
 
         for value in values.values():
@@ -281,7 +281,8 @@ class PreparedInsert:
         signals.pre_save.send(sender=self.model, instance=obj, raw=False, using=using)
         params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in self.fields]
         sql, returning = self._compiled(obj, using, connection)
-        with connection.cursor() as cursor:
+        # As in `save()`: a failed INSERT marks the surrounding atomic block for rollback.
+        with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
             execute(cursor, sql, params)
             if connection.features.can_return_columns_from_insert:
                 row = cursor.fetchone()
