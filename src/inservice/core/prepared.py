@@ -10,9 +10,10 @@ the overlap check took ten times longer than executing them (docs/performance.md
   values, keeps the SQL and Django's row-to-object mapping, and later only puts the values
   where the markers were. The objects come out of Django's own iterator, so deferred fields,
   `select_related` caches and converters are exactly the ORM's.
+- `PreparedInsert` is `Model.objects.create` with the INSERT compiled once.
 - `execute` runs an SQL statement as a server-side prepared statement (`PREPARE` once per
-  connection, then `EXECUTE`), so PostgreSQL reuses its plan. `PreparedQuery` runs through
-  it. Other databases run the statement as it is.
+  connection, then `EXECUTE`), so PostgreSQL reuses its plan. `PreparedQuery` and
+  `PreparedInsert` run through it. Other databases run the statement as it is.
 
 Only for statements whose SQL does not depend on the values (plain equality lookups) and
 whose plan suits every value (lookups by key). Not for a connection pooler in transaction
@@ -34,7 +35,7 @@ from django.db import connections
 from django.db.models import QuerySet
 
 # Markers of the looked-up values while compiling: the n-th value of a type is the n-th
-# marker of that type.
+# marker of that type (the integers are 64-bit: for key and big integer columns).
 _MARKERS: dict[type, Callable[[int], Any]] = {
     int: lambda n: -7_305_518_226_974_601 - n,
     str: lambda n: f"\x00prepared-query-value-{n}\x00",
