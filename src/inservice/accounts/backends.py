@@ -21,10 +21,9 @@ class AccountBackend(ModelBackend):
     second query on every teacher request; staff accounts, far fewer, carry an empty join."""
 
     def get_user(self, user_id):
-        if not isinstance(user_id, int):  # the session keeps the primary key as text
-            try:
-                user_id = User._meta.pk.to_python(user_id)
-            except ValidationError:  # a malformed key is an anonymous visitor
-                return None
+        try:  # the session keeps the primary key as text
+            user_id = User._meta.pk.to_python(user_id)
+        except ValidationError:  # a malformed key is an anonymous visitor
+            return None
         user = _USER_WITH_TEACHER.get(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None

@@ -132,19 +132,23 @@ def _prepare(wrapper, statement: _Statement) -> bool:
     return True
 
 
+def _as_is(params):
+    return params
+
+
 def statement_for(sql: str, using: str | None = None) -> tuple[str, Callable[[Any], list]]:
     """The SQL to send for `sql` on connection `using`, and how to order its parameters."""
     wrapper = connections[using or "default"]
     if not _enabled(wrapper):
-        return sql, lambda params: params
+        return sql, _as_is
     statement = _statements.get(sql)
     if statement is None:
         statement = _statements.setdefault(sql, _Statement(sql))
     if statement.name in _unpreparable:
-        return sql, lambda params: params
+        return sql, _as_is
     wrapper.ensure_connection()
     if not _prepare(wrapper, statement):
-        return sql, lambda params: params
+        return sql, _as_is
     return statement.execute_sql, statement.ordered
 
 

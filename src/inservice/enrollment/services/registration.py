@@ -133,19 +133,30 @@ def window_state(version, now=None) -> str:
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _lock_options(course: Course, *, lock: bool = True) -> EnrollmentOptions:
-    """The course's options row, locked (FOR UPDATE) unless `lock` is False (tests only)."""
-    options_for(course)  # make sure the row exists (outside the lock's wait)
-    if not lock:
-        return EnrollmentOptions.objects.get(course=course)
+# The options row, locked (compiled once per process, core/prepared.py): in a burst every
+# registration queues here.
+_LOCKED_OPTIONS = PreparedQuery(
+    lambda course_id: EnrollmentOptions.objects.select_for_update().filter(course_id=course_id)
+)
+
+
+def _lock_for_registration(course: Course) -> EnrollmentOptions:
+    """Lock the options row inside the caller's transaction (no savepoint of its own); a
+    lock not granted within `LOCK_TIMEOUT_MS` is `Busy`."""
     try:
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute(f"SET LOCAL lock_timeout = {int(LOCK_TIMEOUT_MS)}")
-            return EnrollmentOptions.objects.select_for_update().get(course=course)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = {int(LOCK_TIMEOUT_MS)}")
+        return _LOCKED_OPTIONS.get(course.pk)
     except DatabaseError as exc:
         raise Busy(_("目前報名人數眾多，系統忙碌中，請稍後再試一次。")) from exc
+
+
+def _lock_options(course: Course) -> EnrollmentOptions:
+    """The course's options row, made if missing and locked, in a savepoint of its own."""
+    options_for(course)  # make sure the row exists (outside the lock's wait)
+    with transaction.atomic():
+        return _lock_for_registration(course)
 
 
 def _recount(options: EnrollmentOptions) -> int:
@@ -411,24 +422,6 @@ def _check_may_register(teacher, course: Course, options: EnrollmentOptions, exi
 
 def _duplicate() -> DomainError:
     return DomainError(_("您已報名此課程，不需重複報名。"), code="duplicate")
-
-
-# The options row, locked (compiled once per process, core/prepared.py): in a burst every
-# registration queues here.
-_LOCKED_OPTIONS = PreparedQuery(
-    lambda course_id: EnrollmentOptions.objects.select_for_update().filter(course_id=course_id)
-)
-
-
-def _lock_for_registration(course: Course) -> EnrollmentOptions:
-    """Lock the options row inside the caller's transaction (no savepoint of its own)."""
-    try:
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL lock_timeout = {int(LOCK_TIMEOUT_MS)}")
-        return _LOCKED_OPTIONS.get(course.pk)
-    except DatabaseError as exc:
-        raise Busy(_("目前報名人數眾多，系統忙碌中，請稍後再試一次。")) from exc
 
 
 # Written in every registration, under the course's lock (core/prepared.py).
