@@ -79,16 +79,27 @@ def test_request_user_comes_from_the_prepared_query(client):
 @pytest.mark.django_db
 def test_course_to_register_matches_the_orm_with_the_same_deferred_fields():
     course = open_course(_unit())
-    orm = services.courses_to_register().get(code=course.code)
-    prepared = services.course_to_register(course.code)
+    registration_options = services.options_for(course)
+    teacher = make_teacher_user(_unit()).teacher
+    orm = services.courses_to_register(teacher.pk).get(code=course.code)
+    prepared = services.course_to_register(course.code, teacher)
     assert _fields(prepared) == _fields(orm)
     with CaptureQueriesContext(connection) as captured:
-        related = (prepared.published, prepared.unit, prepared.unit.county)
+        related = (prepared.published, prepared.unit, prepared.unit.county, prepared.enrollment)
         assert _fields(related[0]) == _fields(orm.published)
         assert _fields(related[1]) == _fields(orm.unit)
         assert related[2] == orm.unit.county
+        assert _fields(related[3]) == _fields(registration_options)
+        assert prepared.existing_registration_id is None
     assert len(captured) == 0
-    assert services.course_to_register(course.code + 1_000_000) is None
+    assert services.course_to_register(course.code + 1_000_000, teacher) is None
+    # The teacher's earlier registration comes with the course, only for that teacher.
+    registration = services.register(actor=teacher.user, course=course).registration
+    assert services.course_to_register(course.code, teacher).existing_registration_id == (
+        registration.pk
+    )
+    other = make_teacher_user(_unit()).teacher
+    assert services.course_to_register(course.code, other).existing_registration_id is None
 
 
 @pytest.mark.django_db
@@ -110,6 +121,21 @@ def test_compiled_once_then_only_the_value_changes():
     assert [u.pk for u in found] == [u.pk for u in users]
     assert len(captured) == 3
     assert len({prepared.source(q["sql"]) for q in captured}) == 1
+
+
+@pytest.mark.django_db
+def test_row_converters_are_found_once_per_connection():
+    users = [make_teacher_user(UnitFactory()) for _ in range(3)]
+    query = PreparedQuery(lambda pk: User.objects.select_related("teacher").filter(pk=pk))
+    spy = mock.patch.object(
+        SQLCompiler, "get_converters", autospec=True, side_effect=SQLCompiler.get_converters
+    )
+    with spy:
+        found = [query.get(u.pk) for u in users]
+        assert SQLCompiler.get_converters.call_count == 1
+    orm = [User.objects.select_related("teacher").get(pk=u.pk) for u in users]
+    assert [_fields(u) for u in found] == [_fields(u) for u in orm]
+    assert [_fields(u.teacher) for u in found] == [_fields(u.teacher) for u in orm]
 
 
 @pytest.mark.django_db

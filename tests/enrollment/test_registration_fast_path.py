@@ -128,9 +128,25 @@ def test_only_compare_and_write_run_under_the_lock(django_capture_on_commit_call
         'INSERT "core_auditevent"',
         'INSERT "notifications_outboundemail"',  # the deferred mail: a small row, no rendering
     ]
-    # Before the lock: course, options with the earlier registration, overlap (one each).
-    before = [s for s in sql[:locked] if not s.startswith(("SAVEPOINT", "RELEASE", "SET"))]
-    assert len(before) == 3
+    # Before the lock: the course with its options and the earlier registration, overlap.
+    before = [s for s in sql[:locked] if not s.startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(before) == 2, before
+    # The lock's wait is limited by the locking statement itself: no SET before it.
+    assert "set_config" in sql[locked] and not any(s.startswith("SET") for s in sql)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lock_timeout_ends_with_the_registration():
+    """`set_config(..., true)` is the transaction's: later statements of the connection wait
+    as long as the server's setting says."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW lock_timeout")
+        [(before,)] = cursor.fetchall()
+    services.register(actor=make_teacher_user(_unit()), course=open_course(_unit()))
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW lock_timeout")
+        [(after,)] = cursor.fetchall()
+    assert after == before != f"{services.LOCK_TIMEOUT_MS}ms"
 
 
 @pytest.mark.django_db
@@ -169,11 +185,11 @@ def test_register_view_statements(client):
         response = client.post(reverse("enrollment:register", args=[course.code]))
     assert response.status_code == 302
     assert "/my/registrations/" in response["Location"]
-    # session, user with teacher, course, options, overlap, lock (SET + SELECT), insert, count,
-    # audit, the deferred mail's row (+ savepoints of the test's transaction); the worker
-    # composes the mail, so nothing else runs after the commit.
+    # session, user with teacher, course with options and earlier registration, overlap,
+    # lock, insert, count, audit, the deferred mail's row (+ savepoints of the test's
+    # transaction); the worker composes the mail, so nothing else runs after the commit.
     real = [s for s in _sql(captured) if not s.startswith(("SAVEPOINT", "RELEASE"))]
-    assert len(real) <= 11, real
+    assert len(real) <= 9, real
 
 
 # --- the overlap warning: one query -------------------------------------------------------------

@@ -27,7 +27,7 @@ from .services import registration as services
 @require_POST
 @teacher(needs_unit=True)
 def register(request, code):
-    course = services.course_to_register(code)
+    course = services.course_to_register(code, request.user.teacher)
     if course is None:
         raise Http404
     try:

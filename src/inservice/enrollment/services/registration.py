@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import CharField, F, Func, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -133,10 +133,31 @@ def window_state(version, now=None) -> str:
 # --- helpers ----------------------------------------------------------------------------------
 
 
-# The options row, locked (compiled once per process, core/prepared.py): in a burst every
-# registration queues here.
+class _LockTimeout(Func):
+    """`set_config('lock_timeout', …, true)` (PostgreSQL; the value elsewhere): as a
+    condition of the locking statement itself it limits that statement's wait, for the rest
+    of the transaction only, without a `SET LOCAL` round trip before it."""
+
+    function = "set_config"
+    output_field = CharField()
+
+    def __init__(self, milliseconds):
+        super().__init__(Value("lock_timeout"), milliseconds, Value(True))
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return compiler.compile(self.source_expressions[1])  # the value: no wait to limit
+
+
+# The options row, locked, waiting at most `LOCK_TIMEOUT_MS` (compiled once per process,
+# core/prepared.py): in a burst every registration queues here.
 _LOCKED_OPTIONS = PreparedQuery(
-    lambda course_id: EnrollmentOptions.objects.select_for_update().filter(course_id=course_id)
+    lambda course_id, timeout: (
+        EnrollmentOptions.objects.select_for_update()
+        .alias(lock_timeout=_LockTimeout(Value(timeout)))
+        .filter(course_id=course_id, lock_timeout__isnull=False)
+    ),
+    int,
+    str,
 )
 
 
@@ -144,10 +165,7 @@ def _lock_for_registration(course: Course) -> EnrollmentOptions:
     """Lock the options row inside the caller's transaction (no savepoint of its own); a
     lock not granted within `LOCK_TIMEOUT_MS` is `Busy`."""
     try:
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL lock_timeout = {int(LOCK_TIMEOUT_MS)}")
-        return _LOCKED_OPTIONS.get(course.pk)
+        return _LOCKED_OPTIONS.get(course.pk, str(int(LOCK_TIMEOUT_MS)))
     except DatabaseError as exc:
         raise Busy(_("目前報名人數眾多，系統忙碌中，請稍後再試一次。")) from exc
 
@@ -369,32 +387,17 @@ def _promote(options: EnrollmentOptions, capacity: int, *, actor=None) -> list[R
 # --- teacher actions --------------------------------------------------------------------------
 
 
-# The course's options with the id of the teacher's registration of it (if any): one
-# statement, compiled once per process (core/prepared.py). Compiling this Subquery on every
-# registration cost ~1.5 ms, a fifth of a registration's CPU in a burst.
-_OPTIONS_AND_EXISTING = PreparedQuery(
-    lambda course_id, teacher_id: EnrollmentOptions.objects.filter(course_id=course_id).annotate(
-        existing_id=Subquery(
-            Registration.objects.filter(
-                course_id=OuterRef("course_id"), teacher_id=teacher_id
-            ).values("id")[:1]
-        )
-    ),
-    int,
-    int,
-)
-
-
 def _options_and_existing(course: Course, teacher) -> tuple[EnrollmentOptions, tuple | None]:
     """The course's options (unlocked) and the teacher's earlier registration of it as
-    (id, status, row): one query, two when there is an earlier registration."""
-    options = _OPTIONS_AND_EXISTING.get(course.pk, teacher.pk)
-    if options is None:  # courses published before options existed: make them (once)
-        options_for(course)
-        options = _OPTIONS_AND_EXISTING.get(course.pk, teacher.pk)
-    if options.existing_id is None:
+    (id, status, row), from a course loaded by `course_to_register` (no query; one more when
+    there is an earlier registration)."""
+    try:
+        options = course.enrollment
+    except EnrollmentOptions.DoesNotExist:  # courses published before options existed
+        options = options_for(course)
+    if course.existing_registration_id is None:
         return options, None
-    row = Registration.objects.get(pk=options.existing_id)
+    row = Registration.objects.get(pk=course.existing_registration_id)
     row.course, row.teacher = course, teacher
     return options, (row.pk, row.status, row)
 
@@ -442,22 +445,32 @@ _REGISTER_FIELDS = (
 )  # fmt: skip
 
 
-def courses_to_register():
-    """Courses loaded for `register(course_loaded=True)`."""
-    return Course.objects.select_related("published", "unit", "unit__county").only(
-        *_REGISTER_FIELDS
+def _registrations_of(teacher_id):
+    """The teacher's registration of the outer query's course (at most one)."""
+    return Registration.objects.filter(course_id=OuterRef("pk"), teacher_id=teacher_id)
+
+
+def courses_to_register(teacher_id: int):
+    """Courses loaded for `register`: the fields it reads, the course's options and the id of
+    `teacher_id`'s earlier registration of it (`existing_registration_id`, or None)."""
+    return (
+        Course.objects.select_related("published", "unit", "unit__county", "enrollment")
+        .only(*_REGISTER_FIELDS, "enrollment")
+        .annotate(existing_registration_id=Subquery(_registrations_of(teacher_id).values("id")[:1]))
     )
 
 
 # The view's lookup of the course by its code, compiled once per process (core/prepared.py):
-# Django's compiling of this four-table query cost more than running it, in every
+# Django's compiling of this five-table query cost more than running it, in every
 # registration of a burst.
-_COURSE_TO_REGISTER = PreparedQuery(lambda code: courses_to_register().filter(code=code))
+_COURSE_TO_REGISTER = PreparedQuery(
+    lambda code, teacher_id: courses_to_register(teacher_id).filter(code=code), int, int
+)
 
 
-def course_to_register(code: int) -> Course | None:
-    """The course with `code`, loaded for `register(course_loaded=True)`; None if none."""
-    return _COURSE_TO_REGISTER.get(code)
+def course_to_register(code: int, teacher) -> Course | None:
+    """The course with `code` as `courses_to_register(teacher)` loads it; None if none."""
+    return _COURSE_TO_REGISTER.get(code, teacher.pk)
 
 
 def register(
@@ -467,15 +480,16 @@ def register(
 
     In three steps, so the course's lock is held only for what needs it:
     1. without the lock, read-only: the teacher, the course's state and registration window,
-       the organizer's restriction, an earlier registration, the overlap warning (one query);
+       the organizer's restriction and an earlier registration (all loaded with the course,
+       `courses_to_register`), the overlap warning (one query);
     2. one short transaction: lock the options row; re-check the options from the locked row
        (no query); compare `admitted_count` with the capacity; write the registration (a new
        row — the unique constraint refuses a concurrent duplicate — or the earlier row,
        only if its status is still the one read in step 1); add one to the count; audit;
     3. after the commit: the mail (see `_mail`).
 
-    `course_loaded`: the caller (the view) has just loaded `course` from
-    `courses_to_register()`; otherwise it is loaded again here.
+    `course_loaded`: the caller (the view) has just loaded `course` with
+    `course_to_register(code, teacher)` for the acting teacher; otherwise it is loaded here.
     `_lock` and `_pause` exist for the concurrency test only (it shows the race the lock
     prevents); production code never passes them.
     """
@@ -485,7 +499,7 @@ def register(
     if teacher.serving_unit_id is None:
         raise DomainError(_("您尚未設定服務單位，請先設定服務學校後再報名。"), code="no_unit")
     if not course_loaded:
-        course = courses_to_register().get(pk=course.pk)
+        course = courses_to_register(teacher.pk).get(pk=course.pk)
     _check_course(course)
     version = course.published
     _check_window(version, now)
