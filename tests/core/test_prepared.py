@@ -143,11 +143,19 @@ def test_refuses_values_of_another_type_and_queries_it_cannot_prepare():
     query = PreparedQuery(lambda pk: User.objects.filter(pk=pk))
     with pytest.raises(TypeError):
         query.get("1")
-    twice = PreparedQuery(lambda pk: User.objects.filter(Q(pk=pk) | Q(teacher__pk=pk)))
+    unused = PreparedQuery(lambda pk: User.objects.filter(pk=1))
     with pytest.raises(ValueError):
-        twice.get(1)
+        unused.get(1)
     with pytest.raises(TypeError):
         PreparedQuery(lambda day: User.objects.filter(date_joined__date=day), value_type=float)
+
+
+@pytest.mark.django_db
+def test_a_value_used_twice_goes_to_both_places():
+    user = make_teacher_user(UnitFactory())
+    both = PreparedQuery(lambda pk: User.objects.filter(Q(pk=pk) & Q(teacher__user_id=pk)))
+    assert both.get(user.pk).pk == user.pk
+    assert both.get(user.pk + 1) is None
 
 
 @pytest.mark.django_db

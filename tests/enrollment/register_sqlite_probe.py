@@ -36,6 +36,15 @@ for _ in range(2):
         response.status_code == 302 and "/my/registrations/" in response["Location"]
     )
     out["executes"] = [q["sql"] for q in captured if q["sql"].startswith("EXECUTE")]
+# The overlap warning: a teacher admitted to two courses on the course's dates.
+from inservice.enrollment.services import registration as services  # noqa: E402
+
+teacher = make_teacher_user(unit)
+earlier = [open_course(unit, name=f"同日研習{i}") for i in range(2)]
+for other in earlier:
+    services.register(actor=teacher, course=other)
+warnings = services.register(actor=teacher, course=open_course(unit)).warnings
+out["warned"] = [[str(other.code) in w for other in earlier] for w in warnings]
 out["statuses"] = sorted(
     Registration.objects.filter(course=course).values_list("status", flat=True)
 )

@@ -8,4 +8,5 @@ def test_register_works_on_sqlite(tmp_path):
     assert out["vendor"] == "sqlite"
     assert out["locations"] == [True, True]
     assert out["statuses"] == ["admitted", "waitlisted"]
+    assert out["warned"] == [[True, False], [False, True]]  # both, in queue order
     assert out["executes"] == []  # no server-side prepared statements outside PostgreSQL

@@ -167,18 +167,19 @@ class _Compiled:
     def __init__(self, queryset: QuerySet, markers: list):
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
-        self.positions: list[int] = []
+        # Where each value goes (a value may be used more than once).
+        self.positions: list[list[int]] = []
         for marker in markers:
-            # The backend may wrap a value (psycopg's Int8 for a big integer column): the
-            # value is wrapped the same way when it takes the marker's place.
             found = [i for i, p in enumerate(params) if isinstance(p, type(marker)) and p == marker]
-            if len(found) != 1:
-                raise ValueError("a prepared query needs each value exactly once in its SQL")
-            self.positions.append(found[0])
+            if not found:
+                raise ValueError("a prepared query needs each value in its SQL")
+            self.positions.append(found)
         self.template = queryset
         self.sql = sql
         self.params = list(params)
-        self.wraps = [type(params[i]) for i in self.positions]
+        # The backend may wrap a value (psycopg's Int8 for a big integer column): the value
+        # is wrapped the same way when it takes the marker's place.
+        self.wraps = [[type(params[i]) for i in found] for found in self.positions]
         self.state = {name: getattr(compiler, name) for name in self.STATE}
         # The row converters, by database connection (a backend's converters may be its
         # methods): found once, as the columns are always the same.
@@ -230,8 +231,9 @@ class PreparedQuery:
             raise TypeError(f"expected ({expected}), got {values!r}")
         compiled = self._for(using)
         params = list(compiled.params)
-        for position, wrap, value in zip(compiled.positions, compiled.wraps, values, strict=True):
-            params[position] = wrap(value)
+        for positions, wraps, value in zip(compiled.positions, compiled.wraps, values, strict=True):
+            for position, wrap in zip(positions, wraps, strict=True):
+                params[position] = wrap(value)
         sql, order = statement_for(compiled.sql, using)
         sent = (sql, tuple(order(params)))
         queryset = compiled.template._chain()

@@ -25,13 +25,22 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import CharField, F, Func, OuterRef, Q, Subquery, Value
+from django.db import DatabaseError, IntegrityError, NotSupportedError, transaction
+from django.db.models import (
+    CharField,
+    Expression,
+    F,
+    Func,
+    JSONField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from inservice.core import prepared
 from inservice.core.audit import log_event
 from inservice.core.errors import DomainError, PermissionDeniedError, ValidationFailed
 from inservice.core.prepared import PreparedInsert, PreparedQuery
@@ -307,57 +316,82 @@ def restriction_problem(teacher, course: Course, options: EnrollmentOptions) -> 
     return None
 
 
-# The teacher's other admitted courses whose dates overlap [start, end]; when both courses
-# have sessions, only if two sessions clash (same day, times overlapping). Raw SQL: it runs on
-# every registration, and building it with the ORM cost more than running it; a prepared
-# statement (core/prepared.py), since planning it took ten times longer than executing it.
-OVERLAP_SQL = """
-SELECT c.code, v.name
+class _Overlapping(Expression):
+    """The acting teacher's other admitted courses whose dates overlap the outer query's
+    course; when both courses have sessions, only if two sessions clash (same day, times
+    overlapping). A JSON list of [code, name, queued_at, id], computed by a subquery of the
+    course's own lookup (`courses_to_register`): no statement of its own in a registration."""
+
+    output_field = JSONField()
+    template = """(
+SELECT {aggregate}
 FROM enrollment_registration r
 JOIN courses_course c ON c.id = r.course_id
 JOIN courses_courseversion v ON v.id = c.published_id
-WHERE r.teacher_id = %(teacher)s AND r.status = %(admitted)s AND r.course_id <> %(course)s
-  AND c.status <> %(cancelled)s
-  AND v.start_date <= %(end)s AND COALESCE(v.end_date, v.start_date) >= %(start)s
+WHERE r.teacher_id = %s AND r.status = %s AND r.course_id <> {course} AND c.status <> %s
+  AND v.start_date <= COALESCE({end}, {start}) AND COALESCE(v.end_date, v.start_date) >= {start}
   AND (
-    NOT EXISTS (SELECT 1 FROM courses_coursesession a WHERE a.version_id = %(version)s)
+    NOT EXISTS (SELECT 1 FROM courses_coursesession a WHERE a.version_id = {version})
     OR NOT EXISTS (SELECT 1 FROM courses_coursesession b WHERE b.version_id = v.id)
     OR EXISTS (
       SELECT 1 FROM courses_coursesession a
       JOIN courses_coursesession b ON b.date = a.date
         AND a.start_time < b.end_time AND b.start_time < a.end_time
-      WHERE a.version_id = %(version)s AND b.version_id = v.id
+      WHERE a.version_id = {version} AND b.version_id = v.id
     )
   )
-ORDER BY r.queued_at, r.id
-"""
+)"""
+
+    def __init__(self, teacher_id):
+        super().__init__()
+        self.teacher_id = teacher_id
+        self.columns = [
+            F("pk"), F("published_id"), F("published__start_date"), F("published__end_date")
+        ]  # fmt: skip
+
+    def get_source_expressions(self):
+        return self.columns
+
+    def set_source_expressions(self, exprs):
+        self.columns = list(exprs)
+
+    def as_sql(self, compiler, connection, aggregate=None):
+        if aggregate is None:
+            raise NotSupportedError("overlapping courses: PostgreSQL and SQLite only")
+        course, version, start, end = (compiler.compile(c)[0] for c in self.columns)
+        sql = self.template.format(
+            aggregate=aggregate, course=course, version=version, start=start, end=end
+        )
+        admitted, cancelled = RegistrationStatus.ADMITTED.value, CourseStatus.CANCELLED.value
+        return sql, [self.teacher_id, admitted, cancelled]
+
+    def as_postgresql(self, compiler, connection):
+        aggregate = (
+            "COALESCE(jsonb_agg(jsonb_build_array(c.code, v.name, r.queued_at, r.id)), '[]')"
+        )
+        return self.as_sql(compiler, connection, aggregate=aggregate)
+
+    def as_sqlite(self, compiler, connection):
+        aggregate = "json_group_array(json_array(c.code, v.name, r.queued_at, r.id))"
+        return self.as_sql(compiler, connection, aggregate=aggregate)
 
 
 def overlap_warnings(teacher, course: Course) -> list[str]:
-    """Courses the teacher is admitted to whose dates (and sessions, when both have them)
-    overlap this one: a warning, not a refusal. One query, whatever the number of courses."""
+    """Courses the teacher is admitted to that overlap this one (`_Overlapping`), in queue
+    order: a warning, not a refusal. From a course loaded by `courses_to_register` for this
+    teacher; otherwise one query, whatever the number of courses."""
     version = course.published
     if version is None or version.start_date is None:
         return []
-    with connection.cursor() as cursor:
-        prepared.execute(
-            cursor,
-            OVERLAP_SQL,
-            {
-                "teacher": teacher.pk,
-                "admitted": RegistrationStatus.ADMITTED.value,
-                "course": course.pk,
-                "cancelled": CourseStatus.CANCELLED.value,
-                "start": version.start_date,
-                "end": version.end_date or version.start_date,
-                "version": version.pk,
-            },
+    rows = getattr(course, "overlapping", None)
+    if rows is None:
+        rows = (
+            courses_to_register(teacher.pk).values_list("overlapping", flat=True).get(pk=course.pk)
         )
-        rows = cursor.fetchall()
     return [
         _("提醒：此課程與您已錄取的「%(name)s」（課程代碼 %(code)s）上課時間重疊。")
         % {"name": name, "code": code}
-        for code, name in rows
+        for code, name, _queued_at, _pk in sorted(rows, key=lambda row: (row[2], row[3]))
     ]
 
 
@@ -451,12 +485,16 @@ def _registrations_of(teacher_id):
 
 
 def courses_to_register(teacher_id: int):
-    """Courses loaded for `register`: the fields it reads, the course's options and the id of
-    `teacher_id`'s earlier registration of it (`existing_registration_id`, or None)."""
+    """Courses loaded for `register`: the fields it reads, the course's options, the id of
+    `teacher_id`'s earlier registration of it (`existing_registration_id`, or None) and the
+    teacher's admitted courses that overlap it (`overlapping`, see `overlap_warnings`)."""
     return (
         Course.objects.select_related("published", "unit", "unit__county", "enrollment")
         .only(*_REGISTER_FIELDS, "enrollment")
-        .annotate(existing_registration_id=Subquery(_registrations_of(teacher_id).values("id")[:1]))
+        .annotate(
+            existing_registration_id=Subquery(_registrations_of(teacher_id).values("id")[:1]),
+            overlapping=_Overlapping(teacher_id),
+        )
     )
 
 
