@@ -159,6 +159,18 @@ def test_a_value_used_twice_goes_to_both_places():
 
 
 @pytest.mark.django_db
+def test_a_share_lock_is_made_from_a_select_for_update_queryset():
+    user = make_teacher_user(UnitFactory())
+    shared = PreparedQuery(lambda pk: User.objects.select_for_update().filter(pk=pk), share=True)
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+        assert shared.get(user.pk).pk == user.pk
+    assert prepared.source(captured[-1]["sql"]).endswith(" FOR SHARE")
+    unlocked = PreparedQuery(lambda pk: User.objects.filter(pk=pk), share=True)
+    with pytest.raises(ValueError):
+        unlocked.get(user.pk)
+
+
+@pytest.mark.django_db
 def test_more_than_one_row_is_an_error_like_get():
     unit = UnitFactory()
     make_teacher_user(unit)

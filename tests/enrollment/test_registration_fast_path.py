@@ -121,7 +121,8 @@ def test_only_compare_and_write_run_under_the_lock(django_capture_on_commit_call
             result = services.register(actor=user, course=course)
     assert result.registration.status == "waitlisted" and len(result.warnings) == 1
     sql = _sql(captured)
-    locked = next(i for i, s in enumerate(sql) if "FOR UPDATE" in s)
+    # The course is full: only a waitlist place is possible, so the lock is a share lock.
+    locked = next(i for i, s in enumerate(sql) if s.endswith("FOR SHARE"))
     under_lock = [s for s in sql[locked + 1 :] if not s.startswith(("SAVEPOINT", "RELEASE"))]
     assert [s.split()[0] + " " + s.split()[2] for s in under_lock] == [
         'INSERT "enrollment_registration"',
@@ -316,11 +317,65 @@ def test_queue_order_is_the_order_the_lock_was_granted():
         t.start()
     for t in threads:
         t.join(60)
-    rows = list(Registration.objects.filter(course=course).order_by("id"))
-    # Rows are inserted under the lock, one after the other: ids and queue times agree, and
-    # the two seats went to the first two in the queue.
-    assert [r.pk for r in rows] == [r.pk for r in sorted(rows, key=lambda r: r.queued_at)]
+    rows = sorted(Registration.objects.filter(course=course), key=lambda r: (r.queued_at, r.pk))
+    # The queue time is taken under the lock: the two seats went to the first two in the
+    # queue, and the waitlist follows the queue.
     assert [r.status for r in rows] == ["admitted"] * 2 + ["waitlisted"] * 10
+    assert [services.waitlist_position(r) for r in rows[2:]] == list(range(1, 11))
+
+
+def _hold_share_lock(course, holding, release):
+    """Another waitlisting teacher's transaction, holding the share lock until `release`."""
+    try:
+        with transaction.atomic():
+            services._lock_for_registration(course, share=True)
+            holding.set()
+            release.wait(10)
+    finally:
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_waitlisting_teachers_do_not_wait_for_each_other_but_seat_changes_wait(monkeypatch):
+    """A full course's registrations take the lock in share mode: a waitlisting teacher goes
+    on while another holds it, and a change of the seats (a cancellation) waits for both."""
+    monkeypatch.setattr(services, "LOCK_TIMEOUT_MS", 200)
+    course = open_course(_unit(), seats=1)
+    seated = make_teacher_user(_unit())
+    seat = services.register(actor=seated, course=course).registration
+    holding, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=_hold_share_lock, args=(course, holding, release))
+    holder.start()
+    holding.wait(10)
+    try:
+        waiting = services.register(actor=make_teacher_user(_unit()), course=course)
+        assert waiting.registration.status == RegistrationStatus.WAITLISTED
+        with pytest.raises(DomainError) as busy:
+            services.cancel_registration(actor=seated, registration=seat)
+        assert busy.value.code == "busy"
+    finally:
+        release.set()
+        holder.join(10)
+    services.cancel_registration(actor=seated, registration=seat)
+    waiting.registration.refresh_from_db()
+    assert waiting.registration.status == RegistrationStatus.ADMITTED
+
+
+@pytest.mark.django_db
+def test_a_seat_freed_after_the_full_course_was_read_is_taken_with_the_exclusive_lock():
+    course = open_course(_unit(), seats=1)
+    seated = make_teacher_user(_unit())
+    seat = services.register(actor=seated, course=course).registration
+    user = make_teacher_user(_unit())
+    loaded = services.course_to_register(course.code, user.teacher)  # full when read
+    services.cancel_registration(actor=seated, registration=seat)
+    with CaptureQueriesContext(connection) as captured:
+        result = services.register(actor=user, course=loaded, course_loaded=True)
+    assert result.registration.status == RegistrationStatus.ADMITTED
+    locks = [s.rsplit(" FOR ", 1)[1] for s in _sql(captured) if " FOR " in s]
+    assert locks == ["SHARE", "UPDATE"]
+    assert EnrollmentOptions.objects.get(course=course).admitted_count == 1
+    assert Registration.objects.filter(course=course, teacher=user.teacher).count() == 1
 
 
 @pytest.mark.django_db

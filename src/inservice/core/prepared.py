@@ -164,9 +164,11 @@ class _Compiled:
     # The compiler's attributes that `as_sql` sets and Django's iterator reads afterwards.
     STATE = ("select", "klass_info", "annotation_col_map", "col_count", "has_extra_select")
 
-    def __init__(self, queryset: QuerySet, markers: list):
+    def __init__(self, queryset: QuerySet, markers: list, share: bool = False):
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
+        if share:
+            sql = _for_share(sql, compiler.connection)
         # Where each value goes (a value may be used more than once).
         self.positions: list[list[int]] = []
         for marker in markers:
@@ -186,6 +188,17 @@ class _Compiled:
         self.converters: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def _for_share(sql: str, connection) -> str:
+    """`sql` from a `select_for_update()` queryset, locking its rows in share mode: Django
+    has no `FOR SHARE` (others may share-lock the rows too; nobody may change or
+    exclusively lock them until the transaction ends)."""
+    if not connection.features.has_select_for_update:
+        return sql  # no row locks to take (SQLite: the whole database is locked on write)
+    if not sql.endswith(" FOR UPDATE"):
+        raise ValueError("a share lock is made from a plain select_for_update() queryset")
+    return sql.removesuffix(" FOR UPDATE") + " FOR SHARE"
+
+
 def _converters_once(compiled: _Compiled, compiler):
     """The compiler's `get_converters`, asked once per connection: Django looks up every
     column's converters on every run, a fifth of a prepared lookup's time."""
@@ -203,14 +216,16 @@ def _converters_once(compiled: _Compiled, compiler):
 
 class PreparedQuery:
     """`PreparedQuery(lambda a, b: Model.objects....filter(x=a, y=b), int, int)`;
-    `.get(a, b)` is the one object or None."""
+    `.get(a, b)` is the one object or None. `share=True`: `build` makes a
+    `select_for_update()` queryset, and the row is locked in share mode instead."""
 
-    def __init__(self, build: Callable[..., QuerySet], *value_types: type):
+    def __init__(self, build: Callable[..., QuerySet], *value_types: type, share: bool = False):
         value_types = value_types or (int,)
         if any(t not in _MARKERS for t in value_types):
             raise TypeError(f"prepared queries take {', '.join(t.__name__ for t in _MARKERS)}")
         self._build = build
         self._types = value_types
+        self._share = share
         self._compiled: dict[str, _Compiled] = {}
         self._lock = threading.Lock()
 
@@ -220,7 +235,7 @@ class PreparedQuery:
             with self._lock:
                 markers = [_MARKERS[t](n) for n, t in enumerate(self._types)]
                 queryset = self._build(*markers).using(using)
-                compiled = self._compiled[using] = _Compiled(queryset, markers)
+                compiled = self._compiled[using] = _Compiled(queryset, markers, self._share)
         return compiled
 
     def get(self, *values, using: str = "default"):

@@ -14,6 +14,13 @@ warning) is checked before it; under it only the locked row is compared and the 
 written (see `register`). Mail is rendered and queued after the commit
 (`transaction.on_commit`), never while holding the lock, and a rolled-back change sends none.
 
+Once the seats are gone, most of a burst is teachers joining the waitlist. Waitlisting only
+needs the seat count not to change before it commits, so a registration that found the course
+full takes the lock in share mode (`FOR SHARE`): waitlisting teachers go on side by side,
+while anything that changes the seats (an admission, a cancellation, a promotion) waits for
+them and they for it. If a seat turns out to be free under the share lock, the registration
+starts its transaction again with the exclusive lock.
+
 Cancellation deadline: a teacher may cancel up to the moment registration closes
 (`version.registration_closes`, the end of the deadline day). After that the organizer's roll
 is being prepared; the teacher asks the organizer, who can remove the registration.
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, NotSupportedError, transaction
@@ -157,24 +165,34 @@ class _LockTimeout(Func):
         return compiler.compile(self.source_expressions[1])  # the value: no wait to limit
 
 
-# The options row, locked, waiting at most `LOCK_TIMEOUT_MS` (compiled once per process,
-# core/prepared.py): in a burst every registration queues here.
-_LOCKED_OPTIONS = PreparedQuery(
-    lambda course_id, timeout: (
-        EnrollmentOptions.objects.select_for_update()
-        .alias(lock_timeout=_LockTimeout(Value(timeout)))
-        .filter(course_id=course_id, lock_timeout__isnull=False)
-    ),
-    int,
-    str,
-)
+def _locked_options(*, share: bool) -> PreparedQuery:
+    """The options row, locked, waiting at most `LOCK_TIMEOUT_MS` (compiled once per
+    process, core/prepared.py): in a burst every registration takes this lock."""
+    return PreparedQuery(
+        lambda course_id, timeout: (
+            EnrollmentOptions.objects.select_for_update()
+            .alias(lock_timeout=_LockTimeout(Value(timeout)))
+            .filter(course_id=course_id, lock_timeout__isnull=False)
+        ),
+        int,
+        str,
+        share=share,
+    )
 
 
-def _lock_for_registration(course: Course) -> EnrollmentOptions:
-    """Lock the options row inside the caller's transaction (no savepoint of its own); a
-    lock not granted within `LOCK_TIMEOUT_MS` is `Busy`."""
+_LOCKED_OPTIONS = _locked_options(share=False)
+# Waitlisting needs only that the seat count does not change before the commit: a share
+# lock, so the teachers waitlisted in a burst do not wait for each other (see `register`).
+_SHARED_OPTIONS = _locked_options(share=True)
+
+
+def _lock_for_registration(course: Course, *, share: bool = False) -> EnrollmentOptions:
+    """Lock the options row inside the caller's transaction (no savepoint of its own),
+    exclusively or (`share`) in share mode; a lock not granted within `LOCK_TIMEOUT_MS` is
+    `Busy`."""
+    query = _SHARED_OPTIONS if share else _LOCKED_OPTIONS
     try:
-        return _LOCKED_OPTIONS.get(course.pk, str(int(LOCK_TIMEOUT_MS)))
+        return query.get(course.pk, str(int(LOCK_TIMEOUT_MS)))
     except DatabaseError as exc:
         raise Busy(_("目前報名人數眾多，系統忙碌中，請稍後再試一次。")) from exc
 
@@ -520,7 +538,8 @@ def register(
     1. without the lock, read-only: the teacher, the course's state and registration window,
        the organizer's restriction and an earlier registration (all loaded with the course,
        `courses_to_register`), the overlap warning (one query);
-    2. one short transaction: lock the options row; re-check the options from the locked row
+    2. one short transaction (`_write_registration`): lock the options row (in share mode
+       when only a waitlist place is possible); re-check the options from the locked row
        (no query); compare `admitted_count` with the capacity; write the registration (a new
        row — the unique constraint refuses a concurrent duplicate — or the earlier row,
        only if its status is still the one read in step 1); add one to the count; audit;
@@ -545,30 +564,63 @@ def register(
     _check_may_register(teacher, course, options, existing)
     lottery = options.mode == AdmissionMode.LOTTERY
     warnings = [] if lottery else overlap_warnings(teacher, course)
+    write = partial(
+        _write_registration, actor, teacher, course, existing, queued_at, warnings, _pause=_pause
+    )
     try:
-        with transaction.atomic():
-            if _lock:
-                options = _lock_for_registration(course)
-                _check_may_register(teacher, course, options, existing)
-            registration = _register_locked(
-                teacher, course, options, existing, queued_at, _lock=_lock, _pause=_pause
-            )
-            log_event(
-                "enrollment.registered",
-                actor=actor,
-                obj=registration,
-                before={"status": existing[1]} if existing else None,
-                after={"status": registration.status},
-                data={"course": course.code},
-            )
-            if registration.status == RegistrationStatus.APPLIED:
-                warnings = []
-            _mail(registration, f"enrollment_{registration.status}", warnings=warnings)
+        if _lock and _only_waitlist(options, version):
+            try:
+                return write(lock="share")
+            except _SeatFreed:
+                pass  # a seat was freed since the read: again, with the exclusive lock
+        return write(lock="exclusive" if _lock else None, options=options)
     except IntegrityError as exc:
         # Only a concurrent registration of the same teacher gets here (double submit).
         if "one_registration_per_course" in str(exc):
             raise _duplicate() from exc
         raise
+
+
+class _SeatFreed(Exception):
+    """Under the share lock the course turned out to have a free seat."""
+
+
+def _only_waitlist(options: EnrollmentOptions, version) -> bool:
+    """Whether a registration can only be waitlisted: first come, first served, every seat
+    taken, the waitlist open."""
+    return (
+        options.mode == AdmissionMode.FIRST_COME
+        and options.allow_waitlist
+        and options.admitted_count >= version.capacity
+    )
+
+
+def _write_registration(
+    actor, teacher, course, existing, queued_at, warnings, *, lock, options=None, _pause=None
+) -> RegisterResult:
+    """Step 2 of `register`: one transaction, with the options row locked `exclusive`ly or in
+    `share` mode (only to waitlist: `_SeatFreed` if a seat is free after all); `lock=None`
+    is the concurrency test's race without a lock."""
+    with transaction.atomic():
+        if lock is not None:
+            options = _lock_for_registration(course, share=lock == "share")
+            _check_may_register(teacher, course, options, existing)
+            if lock == "share" and not _only_waitlist(options, course.published):
+                raise _SeatFreed
+        registration = _register_locked(
+            teacher, course, options, existing, queued_at, _lock=lock is not None, _pause=_pause
+        )
+        log_event(
+            "enrollment.registered",
+            actor=actor,
+            obj=registration,
+            before={"status": existing[1]} if existing else None,
+            after={"status": registration.status},
+            data={"course": course.code},
+        )
+        if registration.status == RegistrationStatus.APPLIED:
+            warnings = []
+        _mail(registration, f"enrollment_{registration.status}", warnings=warnings)
     return RegisterResult(registration, warnings)
 
 
