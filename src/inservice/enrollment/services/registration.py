@@ -536,8 +536,8 @@ def register(
 
     In three steps, so the course's lock is held only for what needs it:
     1. without the lock, read-only: the teacher, the course's state and registration window,
-       the organizer's restriction and an earlier registration (all loaded with the course,
-       `courses_to_register`), the overlap warning (one query);
+       the organizer's restriction, an earlier registration and the overlap warning (all
+       loaded with the course: `courses_to_register`, one query);
     2. one short transaction (`_write_registration`): lock the options row (in share mode
        when only a waitlist place is possible); re-check the options from the locked row
        (no query); compare `admitted_count` with the capacity; write the registration (a new
