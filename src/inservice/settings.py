@@ -116,6 +116,8 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Django's backend with a health check that polls the socket first (core/postgresql).
+    DATABASES["default"]["ENGINE"] = "inservice.core.postgresql"
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Parallel test runs (several developers, xdist) each get their own test database.
