@@ -361,6 +361,35 @@ def test_waitlisting_teachers_do_not_wait_for_each_other_but_seat_changes_wait(m
     assert waiting.registration.status == RegistrationStatus.ADMITTED
 
 
+@pytest.mark.django_db(transaction=True)
+def test_waitlisting_waits_at_most_the_lock_timeout_behind_a_seat_change(monkeypatch):
+    monkeypatch.setattr(services, "LOCK_TIMEOUT_MS", 50)
+    course = open_course(_unit(), seats=1)
+    services.register(actor=make_teacher_user(_unit()), course=course)  # full now
+    holding, release = threading.Event(), threading.Event()
+
+    def change_seats():  # an organizer's change of the seats, holding the exclusive lock
+        try:
+            with transaction.atomic():
+                services._lock_for_registration(course)
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=change_seats)
+    holder.start()
+    holding.wait(10)
+    try:
+        with pytest.raises(DomainError) as busy:
+            services.register(actor=make_teacher_user(_unit()), course=course)
+        assert busy.value.code == "busy"
+    finally:
+        release.set()
+        holder.join(10)
+    assert Registration.objects.filter(course=course).count() == 1
+
+
 @pytest.mark.django_db
 def test_a_seat_freed_after_the_full_course_was_read_is_taken_with_the_exclusive_lock():
     course = open_course(_unit(), seats=1)

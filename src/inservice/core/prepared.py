@@ -9,7 +9,8 @@ the overlap check took ten times longer than executing them (docs/performance.md
 - `PreparedQuery` compiles a queryset the first time with markers in place of the looked-up
   values, keeps the SQL and Django's row-to-object mapping, and later only puts the values
   where the markers were. The objects come out of Django's own iterator, so deferred fields,
-  `select_related` caches and converters are exactly the ORM's.
+  `select_related` caches and converters are exactly the ORM's. `share=True` takes a
+  `select_for_update()` queryset's row locks in share mode (`FOR SHARE`, which Django lacks).
 - `PreparedInsert` is `Model.objects.create` with the INSERT compiled once.
 - `execute` runs an SQL statement as a server-side prepared statement (`PREPARE` once per
   connection, then `EXECUTE`), so PostgreSQL reuses its plan. `PreparedQuery` and
