@@ -749,7 +749,10 @@ class SearchResults:
     def _page_rows(self, start: int, stop: int) -> list[tuple]:
         base, narrow_base = self._page_base, self._narrow_page_base
         if self._found is not None:
-            base = narrow_base = (_T, f"{_T}.course_id = ANY(%s)", [self._found])
+            # One array literal, not a list of up to 1,000 values that the driver would turn
+            # into text value by value, once for every segment of the page.
+            keys = "{" + ",".join(map(str, self._found)) + "}"
+            base = narrow_base = (_T, f"{_T}.course_id = ANY(%s::bigint[])", [keys])
         sql, params = page_sql(
             base,
             self.sort,
