@@ -19,7 +19,10 @@ needs the seat count not to change before it commits, so a registration that fou
 full takes the lock in share mode (`FOR SHARE`): waitlisting teachers go on side by side,
 while anything that changes the seats (an admission, a cancellation, a promotion) waits for
 them and they for it. If a seat turns out to be free under the share lock, the registration
-starts its transaction again with the exclusive lock.
+starts its transaction again with the exclusive lock. PostgreSQL lets a new share lock join
+the current holders even while an exclusive request waits, so during a burst a cancellation
+of that course may wait until the burst thins out; like every wait here it ends after
+`LOCK_TIMEOUT_MS` as "busy, try again", and nothing is written.
 
 Cancellation deadline: a teacher may cancel up to the moment registration closes
 (`version.registration_closes`, the end of the deadline day). After that the organizer's roll
