@@ -160,7 +160,7 @@ def execute(cursor, sql: str, params: Sequence | dict = ()):
 
 
 class _Compiled:
-    __slots__ = ("template", "sql", "params", "positions", "wraps", "state", "converters")
+    __slots__ = ("template", "sql", "params", "slots", "state", "converters")
 
     # The compiler's attributes that `as_sql` sets and Django's iterator reads afterwards.
     STATE = ("select", "klass_info", "annotation_col_map", "col_count", "has_extra_select")
@@ -170,19 +170,22 @@ class _Compiled:
         sql, params = compiler.as_sql()
         if share:
             sql = _for_share(sql, compiler.connection)
-        # Where each value goes (a value may be used more than once).
-        self.positions: list[list[int]] = []
+        # For each value, where it goes (it may be used more than once) and how the backend
+        # wrapped it there (psycopg's Int8 for a big integer column): the value is wrapped
+        # the same way when it takes the marker's place.
+        self.slots: list[list[tuple[int, type]]] = []
         for marker in markers:
-            found = [i for i, p in enumerate(params) if isinstance(p, type(marker)) and p == marker]
+            found = [
+                (i, type(p))
+                for i, p in enumerate(params)
+                if isinstance(p, type(marker)) and p == marker
+            ]
             if not found:
                 raise ValueError("a prepared query needs each value in its SQL")
-            self.positions.append(found)
+            self.slots.append(found)
         self.template = queryset
         self.sql = sql
         self.params = list(params)
-        # The backend may wrap a value (psycopg's Int8 for a big integer column): the value
-        # is wrapped the same way when it takes the marker's place.
-        self.wraps = [[type(params[i]) for i in found] for found in self.positions]
         self.state = {name: getattr(compiler, name) for name in self.STATE}
         # The row converters, by database connection (a backend's converters may be its
         # methods): found once, as the columns are always the same.
@@ -247,8 +250,8 @@ class PreparedQuery:
             raise TypeError(f"expected ({expected}), got {values!r}")
         compiled = self._for(using)
         params = list(compiled.params)
-        for positions, wraps, value in zip(compiled.positions, compiled.wraps, values, strict=True):
-            for position, wrap in zip(positions, wraps, strict=True):
+        for slots, value in zip(compiled.slots, values, strict=True):
+            for position, wrap in slots:
                 params[position] = wrap(value)
         sql, order = statement_for(compiled.sql, using)
         sent = (sql, tuple(order(params)))

@@ -568,15 +568,16 @@ def register(
     lottery = options.mode == AdmissionMode.LOTTERY
     warnings = [] if lottery else overlap_warnings(teacher, course)
     write = partial(
-        _write_registration, actor, teacher, course, existing, queued_at, warnings, _pause=_pause
-    )
+        _write_registration,
+        actor, teacher, course, options, existing, queued_at, warnings, _pause=_pause,
+    )  # fmt: skip
     try:
         if _lock and _only_waitlist(options, version):
             try:
                 return write(lock="share")
             except _SeatFreed:
                 pass  # a seat was freed since the read: again, with the exclusive lock
-        return write(lock="exclusive" if _lock else None, options=options)
+        return write(lock="exclusive" if _lock else None)
     except IntegrityError as exc:
         # Only a concurrent registration of the same teacher gets here (double submit).
         if "one_registration_per_course" in str(exc):
@@ -599,11 +600,12 @@ def _only_waitlist(options: EnrollmentOptions, version) -> bool:
 
 
 def _write_registration(
-    actor, teacher, course, existing, queued_at, warnings, *, lock, options=None, _pause=None
+    actor, teacher, course, options, existing, queued_at, warnings, *, lock, _pause=None
 ) -> RegisterResult:
     """Step 2 of `register`: one transaction, with the options row locked `exclusive`ly or in
-    `share` mode (only to waitlist: `_SeatFreed` if a seat is free after all); `lock=None`
-    is the concurrency test's race without a lock."""
+    `share` mode (only to waitlist: `_SeatFreed` if a seat is free after all) and read again
+    under the lock; `lock=None` is the concurrency test's race without a lock, on the
+    `options` read before."""
     with transaction.atomic():
         if lock is not None:
             options = _lock_for_registration(course, share=lock == "share")
