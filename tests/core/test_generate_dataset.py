@@ -163,8 +163,13 @@ def test_app_works_on_generated_data(tmp_path):
             "delivery", "time_slots",
         ):  # fmt: skip
             assert getattr(entry, name) == getattr(expected, name), name
-        literal = tokens.tsvector_literal(
-            course.published.name, course.unit.name, course.published.outline
+        literal = expected.search_vector
+        assert "'category=" in literal  # the codes are lexemes too
+        assert literal == tokens.tsvector_literal(
+            course.published.name,
+            course.unit.name,
+            course.published.outline,
+            codes=tokens.code_lexemes({n: getattr(entry, n) for n in tokens.CODE_FIELDS}),
         )
         assert _one(
             "SELECT search_vector = %s::tsvector FROM search_coursesearchentry "

@@ -14,6 +14,7 @@ from inservice.organizations.models import County
 from inservice.search import stats
 from inservice.search.query import SearchParams, SearchResults, search
 from tests.factories import UnitFactory
+from tests.search.rows import add_code_lexemes
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +72,6 @@ def rows():
             JOIN organizations_unit u ON u.id = c.unit_id
             CROSS JOIN LATERAL (SELECT (c.code - 7200000)::int AS i) n
             WHERE c.code >= 7200000;
-            ANALYZE search_coursesearchentry;
             """,
             {
                 "a": taipei.pk,
@@ -81,6 +81,8 @@ def rows():
                 "now": now,
             },
         )
+        add_code_lexemes(cursor, 7200000)
+        cursor.execute("ANALYZE search_coursesearchentry")
     stats._cache.clear()
     yield {"now": now, "today": today, "taipei": taipei.county_id, "unit": newtaipei.pk}
     stats._cache.clear()
@@ -174,12 +176,37 @@ def test_a_keyword_no_more_common_than_the_drive_share_drives_the_count(rows):
     assert "texteq" in where and "jsonb_exists_any" in where and "@@" in where
     assert found._page_base is found._base  # the page keeps its own plan
 
+    # The filters' lexemes are in the keyword's tsquery: one GIN scan intersects them.
+    assert found._count_base[2][0] == "'閱讀' & 'category=5-1' & 'stage=14-3'"
+
     assert stats.keyword_share("數學") > SearchResults.DRIVE_SHARE
     found = SearchResults(SearchParams(q="數學", category="5-1"))
     assert found._count_base is found._base
     # Without a code filter there is nothing to write unindexed.
     found = SearchResults(SearchParams(q="閱讀"))
     assert found._count_base is found._base
+
+
+def test_a_driving_keyword_counts_with_each_code_lexeme_what_search_finds(rows):
+    """Each code filter alone with 閱讀, valued as on the first 閱讀 row (so each finds it):
+    a code whose lexeme the indexer and the query spelled differently would count 0."""
+    now = rows["now"]
+    first = {
+        "county_id": County.objects.get(code="65000").pk,
+        "category": "5-1",
+        "item": "1-3-6",
+        "level": "7-1",
+        "class_type": "1-1",
+        "stages": ["14-3"],
+        "tag": "gender-equality",
+        "delivery": ["11-1"],
+        "slots": ["12-1"],
+    }
+    for name, value in first.items():
+        params = SearchParams(q="閱讀", **{name: value})
+        found, expected = _same_as_search(params, now)
+        assert found._count_base is not found._base and len(expected) >= 1, name
+        assert 7200000 in expected, name
 
 
 @pytest.mark.parametrize(

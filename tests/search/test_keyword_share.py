@@ -1,6 +1,7 @@
 """A common keyword phrase is found by walking the order's indexes (search.stats, query
-`SearchResults._walk_keyword`): PostgreSQL multiplies the shares of a phrase's bigrams and
-underestimates it, so its own plan read every match. Same results either way."""
+`SearchResults._walk_keyword`): PostgreSQL multiplies the shares of a phrase's trigrams and
+underestimates it, so its own plan read every match. Same results either way. A keyword of
+up to three characters is one lexeme, whose share the statistics give."""
 
 import datetime as dt
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def rows():
     unit = UnitFactory(county=County.objects.get(code="63000"))
     today = timezone.localdate()
-    names = ["自然科學探究研習", "數位學習工作坊", "自然科教學觀摩", "班級經營講座"]
+    names = ["自然科學探究研習", "數位學習工作坊", "自然科學教學觀摩", "班級經營講座"]
     with connection.cursor() as cursor:
         for i in range(400):
             name = f"{names[i % 4]}{i}"
@@ -60,14 +61,23 @@ def rows():
     stats._cache.clear()
 
 
-def test_the_share_of_a_phrase_is_its_rarest_bigram(rows):
-    share = stats.keyword_share("自然科")
+def test_the_share_of_a_phrase_is_its_rarest_trigram(rows):
+    share = stats.keyword_share("自然科學")
     assert share == pytest.approx(0.5, abs=0.1)  # half the rows; PostgreSQL's own: ~0.25
     assert stats.keyword_share("海洋教育") is None  # not among the listed lexemes
+    assert stats.single_lexeme_rows("自然科學") is None  # a phrase: its share is a bound
+
+
+def test_a_three_character_keyword_is_one_lexeme_with_its_own_estimate(rows):
+    assert stats.keyword_share("自然科") == pytest.approx(0.5, abs=0.1)
+    assert stats.single_lexeme_rows("自然科") == pytest.approx(200, abs=40)
+    assert stats.single_lexeme_rows("自然") == pytest.approx(200, abs=40)
+    found = SearchResults(SearchParams(q="自然科"))
+    assert found._page_base is found._base  # nothing to walk: no phrase
 
 
 def test_a_common_phrase_walks_and_finds_what_the_index_finds(rows):
-    params = SearchParams(q="自然科")
+    params = SearchParams(q="自然科學")
     found = SearchResults(params)
     assert found._page_base != found._base and "ts_match_vq" in found._page_base[1]
     expected = [e.code for e in search(params)]

@@ -184,13 +184,13 @@ class TsvBuilder:
             return frag, used
         return " ".join(f"'{t}':{p + offset}" for t, p in toks), used
 
-    def literal(self, name: str, unit_name: str, outline: str) -> str:
+    def literal(self, name: str, unit_name: str, outline: str, codes: list[str]) -> str:
         a, used_a = self.fragment(name, 0, cache=False)
         b, used_b = self.fragment(unit_name, used_a, cache=True)
         c, used_c = self.fragment(outline, used_a + used_b, cache=True)
         if used_a + used_b + used_c > self.tokens.MAX_POSITION - 10:
-            return self.tokens.tsvector_literal(name, unit_name, outline)
-        return " ".join(x for x in (a, b, c) if x)
+            return self.tokens.tsvector_literal(name, unit_name, outline, codes=codes)
+        return " ".join(x for x in (a, b, c, *(f"'{code}'" for code in codes)) if x)
 
 
 # --- the plan ------------------------------------------------------------------------------
@@ -1067,8 +1067,17 @@ class CourseMaker:
                         reg_close, published_at, class_type,
                         stage if topic_item else "", category,
                         topic_item, level, targets, tag_codes, delivery, slots,
-                        self.tsv.literal(name, ctx.units_by_id_name[u.id], outline), "",
-                        updated,
+                        self.tsv.literal(
+                            name, ctx.units_by_id_name[u.id], outline,
+                            self.tsv.tokens.code_lexemes({
+                                "county_id": county_id, "category": category,
+                                "topic_item": topic_item, "level": level,
+                                "class_type": class_type, "tags": tag_codes,
+                                "target_stages": targets, "delivery": delivery,
+                                "time_slots": slots,
+                            }),
+                        ),
+                        "", updated,
                     )
                 )  # fmt: skip
             # what records and registrations need

@@ -50,7 +50,8 @@ def entry_for(course: Course) -> CourseSearchEntry:
     )
     if _uses_tsvector():
         # The text form of a tsvector; PostgreSQL casts the literal on insert.
-        entry.search_vector = tokens.tsvector_literal(*texts)
+        codes = tokens.code_lexemes({name: getattr(entry, name) for name in tokens.CODE_FIELDS})
+        entry.search_vector = tokens.tsvector_literal(*texts, codes=codes)
         entry.search_text = ""
     else:
         entry.search_text = "\n".join(tokens.normalize(t) for t in texts)

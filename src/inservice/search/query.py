@@ -84,11 +84,36 @@ class _TsMatchFunction(Func):
     output_field = BooleanField()
 
 
-def _keyword(queryset: QuerySet, q: str, pg: bool, indexed: bool = True) -> QuerySet:
+def _code_query(params: SearchParams) -> list[str]:
+    """The tsquery terms of the code filters that rows carry as lexemes (`tokens.CODE_FIELDS`):
+    one lexeme each, or any of several."""
+    terms = []
+    for name, value in (
+        ("county_id", params.county_id),
+        ("category", params.category),
+        ("topic_item", params.item),
+        ("level", params.level),
+        ("class_type", params.class_type),
+        ("tags", [params.tag] if params.tag else []),
+        ("target_stages", params.stages),
+        ("delivery", params.delivery),
+        ("time_slots", params.slots),
+    ):
+        values = value if isinstance(value, list) else [] if value in (None, "") else [value]
+        if values:
+            lexemes = " | ".join(tokens.quote(tokens.code_lexeme(name, v)) for v in values)
+            terms.append(f"({lexemes})" if len(values) > 1 else lexemes)
+    return terms
+
+
+def _keyword(
+    queryset: QuerySet, q: str, pg: bool, indexed: bool = True, codes: list[str] = ()
+) -> QuerySet:
     if pg:
         literal = tokens.tsquery_literal(q)
         if literal is None:
             return queryset
+        literal = " & ".join([literal, *codes])
         match = _TsMatch if indexed else _TsMatchFunction
         return queryset.filter(match(F("search_vector"), Cast(Value(literal), SearchQueryField())))
     for term in tokens.query_terms(q):
@@ -165,6 +190,7 @@ def filtered(
     keyword_indexed: bool = True,
     filters_indexed: bool = True,
     window_indexed: bool = True,
+    codes_in_keyword: bool = False,
 ) -> QuerySet:
     """Matching search rows, unordered and without joins (for counts and page keys).
 
@@ -173,14 +199,17 @@ def filtered(
     checked on them. `filters_indexed=False` does the same for the county and code filters
     (the keyword's index then finds the rows), `window_indexed=False` for "registration open
     now" and the first date (its end-date bound; the start-date bound is kept, it bounds a
-    walk along the start dates)."""
+    walk along the start dates). `codes_in_keyword=True` (PostgreSQL) adds the code filters'
+    lexemes to the keyword's tsquery, so that its GIN scan intersects them (the filters are
+    still tested on its rows)."""
     now = now or timezone.now()
     pg = _postgres(using)
     queryset = CourseSearchEntry.objects.all()
     if using:
         queryset = queryset.using(using)
     if params.q:
-        queryset = _keyword(queryset, params.q, pg, indexed=keyword_indexed)
+        codes = _code_query(params) if codes_in_keyword and pg else []
+        queryset = _keyword(queryset, params.q, pg, indexed=keyword_indexed, codes=codes)
     if params.county_id is not None:
         queryset = _equals(queryset, "county_id", params.county_id, pg, filters_indexed)
     elif params.county:
@@ -543,8 +572,8 @@ class SearchResults:
         narrow = source is not None
         _literal, share, _rare = self._keyword
 
-        def compiled(keyword_indexed=True, filters_indexed=True, window_indexed=True):
-            if keyword_indexed and filters_indexed and window_indexed:
+        def compiled(keyword_indexed=True, filters_indexed=True, window_indexed=True, codes=False):
+            if keyword_indexed and filters_indexed and window_indexed and not codes:
                 return base
             return _from_where(
                 filtered(
@@ -554,10 +583,17 @@ class SearchResults:
                     keyword_indexed=keyword_indexed,
                     filters_indexed=filters_indexed,
                     window_indexed=window_indexed,
+                    codes_in_keyword=codes,
                 )
             )
 
-        count_base = compiled(filters_indexed=False) if keyword_drives or narrow else base
+        # A keyword that drives the count finds its rows with the filters' lexemes in one GIN
+        # scan: 數學 in one county was 97,000 rows of the keyword's bitmap, each row's county
+        # then tested on ~7,500 heap pages (54 ms); the scan's intersection is ~12,000 rows.
+        if keyword_drives:
+            count_base = compiled(filters_indexed=False, codes=True)
+        else:
+            count_base = compiled(filters_indexed=False) if narrow else base
         # Within a narrow set the page checks the filters on its rows too: a county's bitmap
         # (~300,000 rows) ANDed into a segment that holds nothing costs ~60 ms. So do the
         # narrow segments of any search (courses to come: a tag's bitmap of 156,000 rows

@@ -1,11 +1,12 @@
 """How common a keyword is, from PostgreSQL's own statistics of the search vectors.
 
-PostgreSQL knows each bigram's share of rows (`pg_stats.most_common_elems`) but multiplies
-them for a phrase, although the bigrams of one word occur together: it estimates 自然科
-(自然 <-> 然科) at a few thousand rows of 4 million when 126,000 match, and then plans as for
-a rare word. `keyword_share` reads the same statistics and takes, per term, its rarest
-bigram instead; `query.SearchResults` uses it to choose the count's and the page's plans,
-and `single_lexeme_rows` to skip counting a one-word keyword on very many rows.
+PostgreSQL knows each lexeme's share of rows (`pg_stats.most_common_elems`) but multiplies
+them for a phrase, although the trigrams of one word occur together: it would estimate a
+common four-character word at a few thousand rows of 4 million when a hundred thousand
+match, and then plan as for a rare word. `keyword_share` reads the same statistics and
+takes, per term, its rarest lexeme instead; `query.SearchResults` uses it to choose the
+count's and the page's plans, and `single_lexeme_rows` to skip counting a one-word keyword
+(up to three characters: one lexeme) on very many rows.
 """
 
 from __future__ import annotations
@@ -64,11 +65,11 @@ def _table_rows(using: str) -> float:
 
 def single_lexeme_rows(query: str, using: str = "default") -> float | None:
     """How many rows contain `query`, estimated from the statistics, when it is a single
-    lexeme (one or two CJK characters, or one ASCII word) that they list; None otherwise.
+    lexeme (one to three CJK characters, or one ASCII word) that they list; None otherwise.
     For one lexeme the listed share is an estimate of that lexeme itself (from a sample of
     300,000 rows at the statistics target of migration 0005), not a bound or a product."""
     terms = tokens.query_terms(query)
-    if len(terms) != 1 or (tokens.is_cjk(terms[0]) and len(terms[0]) > 2):
+    if len(terms) != 1 or len(tokens.pieces(terms[0])) != 1:
         return None
     found = _element_shares(using)
     share = found[0].get(terms[0]) if found is not None else None
@@ -85,16 +86,14 @@ def keyword_is_rare(query: str, using: str = "default") -> bool:
 
 def keyword_share(query: str, using: str = "default") -> float | None:
     """The estimated share of rows matching `query` (terms treated as independent, each term
-    as common as its rarest token), or None when a token is too rare to be listed."""
+    as common as its rarest lexeme), or None when a lexeme is too rare to be listed."""
     found = _element_shares(using)
     if found is None:
         return None
     listed, _floor = found
     share = 1.0
     for term in tokens.query_terms(query):
-        pieces = [term[i : i + 2] for i in range(len(term) - 1)] if len(term) > 1 else [term]
-        if not tokens.is_cjk(term):
-            pieces = [term]
+        pieces = tokens.pieces(term)
         term_share = min((listed.get(piece) for piece in pieces), key=lambda v: v or 0)
         if not term_share:
             return None

@@ -2,19 +2,25 @@
 
 Text is NFKC-normalised (full-width letters and digits become ASCII, compatibility ideographs
 their unified form) and 台 is folded into 臺, so 台北 finds 臺北. A run of CJK characters
-yields every single character and every two-character pair (bigram) at the position of its
-first character; ASCII words are lower-cased, one position each. Runs are separated by a gap
-in positions so a phrase never spans punctuation or two fields.
+yields every single character, every two-character pair (bigram) and every three-character
+run (trigram) at the position of its first character; ASCII words are lower-cased, one
+position each. Runs are separated by a gap in positions so a phrase never spans punctuation
+or two fields.
 
-A query word of one character looks up that character; two characters, the bigram; longer
-words, the phrase of consecutive bigrams (`ab <-> bc <-> cd`), which matches exactly the
-texts containing the word. Several words are AND-ed.
+A query word of up to three characters looks up that one lexeme, so PostgreSQL's statistics
+know how common it is; longer words, the phrase of consecutive trigrams (`abc <-> bcd`),
+which matches exactly the texts containing the word. Several words are AND-ed.
+
+A row's codes (county, category, target stages …) are lexemes too, without positions, in a
+form no text yields (`county=2`): a keyword with filters is then one GIN scan that
+intersects them (`SearchResults._count_plan`).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 
 # CJK ideographs (unified, extension A, compatibility, extensions B–F) and kana.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
@@ -33,9 +39,6 @@ def _is_cjk(segment: str) -> bool:
     return not segment[0].isascii()
 
 
-is_cjk = _is_cjk
-
-
 def tokens(*texts: str) -> list[tuple[str, int]]:
     """(token, position) pairs for the texts, positions from 1, in order."""
     out: list[tuple[str, int]] = []
@@ -50,6 +53,8 @@ def tokens(*texts: str) -> list[tuple[str, int]]:
                     out.append((char, position + i))
                     if i + 1 < len(segment):
                         out.append((segment[i : i + 2], position + i))
+                    if i + 2 < len(segment):
+                        out.append((segment[i : i + 3], position + i))
                 position += len(segment) + _GAP
             else:
                 if position > MAX_POSITION:
@@ -59,19 +64,52 @@ def tokens(*texts: str) -> list[tuple[str, int]]:
     return out
 
 
-def _quote(lexeme: str) -> str:
+def quote(lexeme: str) -> str:
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def tsvector_literal(*texts: str) -> str:
-    """The text form of a PostgreSQL tsvector (`'數學':1,9 '數':1 ...`), for a `::tsvector` cast."""
+# The search row's code fields whose values are lexemes too, with the name each lexeme
+# carries; the list fields hold several codes.
+CODE_FIELDS = {
+    "county_id": "county",
+    "category": "category",
+    "topic_item": "item",
+    "level": "level",
+    "class_type": "class",
+    "tags": "tag",
+    "target_stages": "stage",
+    "delivery": "delivery",
+    "time_slots": "slot",
+}
+
+
+def code_lexeme(field: str, value) -> str:
+    """The lexeme of one code of a row (`county=2`, `stage=14-4`): `=` is in no text token."""
+    return f"{CODE_FIELDS[field]}={value}"
+
+
+def code_lexemes(values: Mapping[str, object]) -> list[str]:
+    """The lexemes of a row's codes, from its `CODE_FIELDS` values (empty ones have none)."""
+    out = []
+    for name in CODE_FIELDS:
+        value = values.get(name)
+        for code in value if isinstance(value, list | tuple) else [value]:
+            if code is not None and code != "":
+                out.append(code_lexeme(name, code))
+    return out
+
+
+def tsvector_literal(*texts: str, codes: Iterable[str] = ()) -> str:
+    """The text form of a PostgreSQL tsvector (`'數學':1,9 '數':1 ...`), for a `::tsvector` cast;
+    `codes` (see `code_lexeme`) are added without positions."""
     positions: dict[str, list[int]] = {}
     for token, position in tokens(*texts):
         positions.setdefault(token, []).append(position)
-    return " ".join(
-        f"{_quote(token)}:{','.join(str(p) for p in sorted(set(ps))[:256])}"
+    words = [
+        f"{quote(token)}:{','.join(str(p) for p in sorted(set(ps))[:256])}"
         for token, ps in positions.items()
-    )
+    ]
+    return " ".join([*words, *(quote(code) for code in codes)])
 
 
 def query_terms(query: str) -> list[str]:
@@ -79,11 +117,19 @@ def query_terms(query: str) -> list[str]:
     return [m.group() for m in _SEGMENT.finditer(normalize(query))]
 
 
+def pieces(segment: str) -> list[str]:
+    """The lexemes a query segment looks up: itself up to three characters, else its
+    consecutive trigrams (their phrase)."""
+    if not _is_cjk(segment) or len(segment) <= 3:
+        return [segment]
+    return [segment[i : i + 3] for i in range(len(segment) - 2)]
+
+
 def _segment_query(segment: str) -> str:
-    if not _is_cjk(segment) or len(segment) <= 2:
-        return _quote(segment)
-    bigrams = [segment[i : i + 2] for i in range(len(segment) - 1)]
-    return "(" + " <-> ".join(_quote(b) for b in bigrams) + ")"
+    found = pieces(segment)
+    if len(found) == 1:
+        return quote(found[0])
+    return "(" + " <-> ".join(quote(p) for p in found) + ")"
 
 
 def tsquery_literal(query: str) -> str | None:
