@@ -78,6 +78,16 @@ def single_lexeme_rows(query: str, using: str = "default") -> float | None:
     return share * _table_rows(using)
 
 
+def lexeme_share(lexeme: str, using: str = "default") -> float:
+    """One lexeme's share of the rows: as listed, else below the smallest listed share (or
+    0 without statistics)."""
+    found = _element_shares(using)
+    if found is None:
+        return 0.0
+    listed, floor = found
+    return listed.get(lexeme, floor)
+
+
 def keyword_is_rare(query: str, using: str = "default") -> bool:
     """Whether the statistics show `query` rarer than every listed lexeme (a few hundred
     rows per million at most); False when there are no statistics to tell."""
