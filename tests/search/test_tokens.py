@@ -34,7 +34,16 @@ def test_query_shapes():
 
 
 def test_quotes_are_escaped_in_literals():
-    assert tokens.tsvector_literal("a'b") == "'a':1 'b':4"
+    assert tokens.quote("a'b\\") == "'a''b\\\\'"
+    assert tokens.tsvector_literal("a'b") == "'a' 'b'"  # the quote separates two words
+
+
+def test_only_trigrams_keep_their_positions():
+    """Words of up to three characters are one lexeme each; only a longer word's phrase of
+    trigrams needs positions."""
+    assert tokens.tsvector_literal("數學課數學課", "AI") == (
+        "'數' '數學' '數學課':1,4 '學' '學課' '學課數':2 '課' '課數' '課數學':3 'ai'"
+    )
 
 
 def test_codes_are_lexemes_without_positions_that_no_text_yields():
@@ -42,6 +51,6 @@ def test_codes_are_lexemes_without_positions_that_no_text_yields():
         {"county_id": 2, "category": "5-1", "topic_item": "", "target_stages": ["14-3", "14-4"]}
     )
     assert codes == ["county=2", "category=5-1", "stage=14-3", "stage=14-4"]
-    assert tokens.tsvector_literal("數", codes=codes[:2]) == "'數':1 'county=2' 'category=5-1'"
+    assert tokens.tsvector_literal("數", codes=codes[:2]) == "'數' 'county=2' 'category=5-1'"
     # A text that spells a code is split into words: it never yields the code's lexeme.
     assert "county=2" not in {t for t, _p in tokens.tokens("county=2 category=5-1")}

@@ -178,11 +178,20 @@ class TsvBuilder:
             key = (text, offset)
             frag = self.frag_cache.get(key)
             if frag is None:
-                frag = " ".join(f"'{t}':{p + offset}" for t, p in toks)
+                frag = self._join(toks, offset)
                 if len(self.frag_cache) < 400_000:
                     self.frag_cache[key] = frag
             return frag, used
-        return " ".join(f"'{t}':{p + offset}" for t, p in toks), used
+        return self._join(toks, offset), used
+
+    @staticmethod
+    def _join(toks: list[tuple[str, int]], offset: int) -> str:
+        # `tokens.lexeme` for one position, inlined: tokens are CJK or [0-9a-z] (no quotes to
+        # escape), and only CJK trigrams keep their position (`tokens.positioned`).
+        return " ".join(
+            f"'{t}':{p + offset}" if len(t) == 3 and not t[0].isascii() else f"'{t}'"
+            for t, p in toks
+        )
 
     def literal(self, name: str, unit_name: str, outline: str, codes: list[str]) -> str:
         a, used_a = self.fragment(name, 0, cache=False)

@@ -9,7 +9,8 @@ or two fields.
 
 A query word of up to three characters looks up that one lexeme, so PostgreSQL's statistics
 know how common it is; longer words, the phrase of consecutive trigrams (`abc <-> bcd`),
-which matches exactly the texts containing the word. Several words are AND-ed.
+which matches exactly the texts containing the word. Several words are AND-ed. So only the
+trigrams need their positions in the vector.
 
 A row's codes (county, category, target stages …) are lexemes too, without positions, in a
 form no text yields (`county=2`): a keyword with filters is then one GIN scan that
@@ -99,16 +100,27 @@ def code_lexemes(values: Mapping[str, object]) -> list[str]:
     return out
 
 
+def positioned(token: str) -> bool:
+    """Whether a token is stored with its positions: only trigrams, the pieces of phrases.
+    Every other token is looked up alone, and positions would make each row's vector about
+    a quarter larger."""
+    return len(token) == 3 and _is_cjk(token)
+
+
+def lexeme(token: str, positions: Iterable[int]) -> str:
+    """One lexeme of a tsvector literal: `'數學課':1,9`, or `'數學'` (see `positioned`)."""
+    if not positioned(token):
+        return quote(token)
+    return f"{quote(token)}:{','.join(str(p) for p in sorted(set(positions))[:256])}"
+
+
 def tsvector_literal(*texts: str, codes: Iterable[str] = ()) -> str:
-    """The text form of a PostgreSQL tsvector (`'數學':1,9 '數':1 ...`), for a `::tsvector` cast;
-    `codes` (see `code_lexeme`) are added without positions."""
+    """The text form of a PostgreSQL tsvector (`'數學課':1,9 '數學' '數' ...`), for a
+    `::tsvector` cast; `codes` (see `code_lexeme`) are added, also without positions."""
     positions: dict[str, list[int]] = {}
     for token, position in tokens(*texts):
         positions.setdefault(token, []).append(position)
-    words = [
-        f"{quote(token)}:{','.join(str(p) for p in sorted(set(ps))[:256])}"
-        for token, ps in positions.items()
-    ]
+    words = [lexeme(token, ps) for token, ps in positions.items()]
     return " ".join([*words, *(quote(code) for code in codes)])
 
 

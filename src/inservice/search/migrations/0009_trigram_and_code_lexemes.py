@@ -3,7 +3,14 @@ character runs (trigrams) and the row's codes as lexemes (county, category, stag
 
 Until a row is rewritten, a keyword of three characters or more, or a keyword with filters,
 does not find it; so the rows are rewritten here, in batches that each commit, before the
-new code serves searches. On a national table (4 million rows) this takes a while: see
+new code serves searches.
+
+With trigrams a vector is ~2.2 KB, past the 2 KB at which PostgreSQL moves a value to the
+TOAST table: testing a keyword on a row then costs an index lookup and a second read (twice
+the time per row, measured). The table's rows are kept whole up to a page
+(`toast_tuple_target`) before the rewrite, so rewritten rows keep their vector inline.
+
+On a national table (4 million rows) this takes a while: see
 docs/deployment.md ("Upgrading the search table") for doing it beforehand. PostgreSQL only
 (SQLite keeps the normalised text, which is unchanged)."""
 
@@ -54,6 +61,7 @@ def forward(apps, schema_editor):
 
     last = 0
     with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE search_coursesearchentry SET (toast_tuple_target = 8160)")
         while True:
             cursor.execute(READ, [last, BATCH])
             rows = cursor.fetchall()
@@ -69,10 +77,16 @@ def forward(apps, schema_editor):
         cursor.execute("ANALYZE search_coursesearchentry")
 
 
+def backward(apps, schema_editor):
+    # The vectors stay as they are: the previous tokens' queries find them too.
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ALTER TABLE search_coursesearchentry RESET (toast_tuple_target)")
+
+
 class Migration(migrations.Migration):
     # Each batch commits on its own: a national table is not rewritten in one transaction.
     atomic = False
 
     dependencies = [("search", "0008_closes_covering_index")]
 
-    operations = [migrations.RunPython(forward, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(forward, backward)]
