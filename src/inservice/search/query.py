@@ -821,17 +821,7 @@ class SearchResults:
 
 
 def _has_code_filter(params: SearchParams) -> bool:
-    return bool(
-        params.county_id is not None
-        or params.category
-        or params.item
-        or params.level
-        or params.class_type
-        or params.tag
-        or params.stages
-        or params.delivery
-        or params.slots
-    )
+    return bool(_code_values(params))
 
 
 class ResultUnit(NamedTuple):
