@@ -199,7 +199,8 @@ class TsvBuilder:
         c, used_c = self.fragment(outline, used_a + used_b, cache=True)
         if used_a + used_b + used_c > self.tokens.MAX_POSITION - 10:
             return self.tokens.tsvector_literal(name, unit_name, outline, codes=codes)
-        return " ".join(x for x in (a, b, c, *(f"'{code}'" for code in codes)) if x)
+        quoted = (self.tokens.quote(code) for code in codes)
+        return " ".join(x for x in (a, b, c, *quoted) if x)
 
 
 # --- the plan ------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ TOAST table: testing a keyword on a row then costs an index lookup and a second 
 the time per row, measured). The table's rows are kept whole up to a page
 (`toast_tuple_target`) before the rewrite, so rewritten rows keep their vector inline.
 
-On a national table (4 million rows) this takes a while: see
-docs/deployment.md ("Upgrading the search table") for doing it beforehand. PostgreSQL only
-(SQLite keeps the normalised text, which is unchanged)."""
+On a national table (4 million rows) this takes about half an hour: see docs/deployment.md
+("Upgrades on a large database"). PostgreSQL only (SQLite keeps the normalised text, which is
+unchanged)."""
 
 from django.db import migrations
 
@@ -78,7 +78,8 @@ def forward(apps, schema_editor):
 
 
 def backward(apps, schema_editor):
-    # The vectors stay as they are: the previous tokens' queries find them too.
+    # The vectors stay as they are: rebuild the index (`rebuild_search_index`) with the
+    # previous release, whose phrases of character pairs need the pairs' positions.
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("ALTER TABLE search_coursesearchentry RESET (toast_tuple_target)")
 
